@@ -1,0 +1,61 @@
+# Residual Networks course package. The README's two commands: `make demo`, `make test`.
+# Every target creates .venv and installs the pinned dependencies first (once: a stamp
+# file remembers pyproject.toml's contents), so each works on a fresh machine with Python.
+
+PYTHON    ?= python3
+VENV      := .venv
+BIN       := $(VENV)/bin
+STAMP     := $(VENV)/.installed
+# Where `make data` takes SIGNS from: a local copy (as in CI) when present, else it downloads.
+SIGNS_SOURCE ?= ../shared/data/signs
+DATA      := data/train_signs.h5 data/test_signs.h5
+OUT       ?= out
+
+.PHONY: install data test test-fast demo release expected grade pretrained bench lab lab-instructor clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+data: $(DATA)
+
+$(DATA): | $(STAMP)
+	@if [ -d "$(SIGNS_SOURCE)" ]; then \
+		$(BIN)/resnet-signs data prepare --from "$(SIGNS_SOURCE)"; \
+	else \
+		$(BIN)/resnet-signs data fetch; \
+	fi
+
+test: $(STAMP) $(DATA)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP) $(DATA)
+	$(BIN)/resnet-signs demo --out $(OUT)/demo
+
+release: $(STAMP) $(DATA)
+	$(BIN)/resnet-signs release
+
+expected: $(STAMP)
+	$(BIN)/resnet-signs expected
+
+grade: $(STAMP) $(DATA)
+	$(BIN)/resnet-signs grade autograder/samples --out $(OUT)/grades
+
+pretrained: $(STAMP) $(DATA)
+	$(BIN)/resnet-signs train --out models/resnet50_signs.keras
+
+bench: $(STAMP) $(DATA)
+	$(BIN)/python -m benchmarks
+
+lab: $(STAMP) $(DATA)
+	$(BIN)/resnet-signs lab --role student
+
+lab-instructor: $(STAMP) $(DATA)
+	$(BIN)/resnet-signs lab --role instructor
+
+clean:
+	rm -rf $(OUT) .pytest_cache tests/output

@@ -1,0 +1,3 @@
+from resnet_signs.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""Access to the instructor's reference implementation.
+
+The reference solution is deliberately *not* part of the installed package: students
+install ``resnet_signs`` and must not find the answers in it. It lives in the nbgrader
+course directory (``autograder/reference.py``) and is loaded from there by the tools that
+need it (the expected-value generator, the autograder, the training command).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+from resnet_signs import paths
+
+_MODULE_NAME = "resnet_signs_reference"
+
+
+class ReferenceNotFound(RuntimeError):
+    """The course directory holds no reference implementation."""
+
+
+def reference_path(course: Path | None = None) -> Path:
+    return (course or paths.course_dir()) / "reference.py"
+
+
+def load_reference(course: Path | None = None) -> ModuleType:
+    """Import ``reference.py`` from the course directory (cached per path)."""
+    path = reference_path(course)
+    if not path.is_file():
+        raise ReferenceNotFound(
+            f"no reference implementation at {path}: this command is for instructors and needs "
+            "the course directory (set RESNET_SIGNS_COURSE or run it from a checkout of the project)"
+        )
+    cached = sys.modules.get(_MODULE_NAME)
+    if cached is not None and getattr(cached, "__file__", None) == str(path):
+        return cached
+    spec = importlib.util.spec_from_file_location(_MODULE_NAME, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_MODULE_NAME] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,38 @@
+"""Where things live. Every default path in the project is derived here, once.
+
+Each location can be overridden with an environment variable, so that a course
+server, a grading sandbox or a test can point the package somewhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository checkout (the package is installed in editable mode from it).
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def data_dir() -> Path:
+    """Folder holding ``train_signs.h5`` and ``test_signs.h5`` (``RESNET_SIGNS_DATA``)."""
+    return _env_path("RESNET_SIGNS_DATA", PROJECT_ROOT / "data")
+
+
+def models_dir() -> Path:
+    """Folder for trained models and their metrics (``RESNET_SIGNS_MODELS``)."""
+    return _env_path("RESNET_SIGNS_MODELS", PROJECT_ROOT / "models")
+
+
+def course_dir() -> Path:
+    """The nbgrader course directory (``RESNET_SIGNS_COURSE``)."""
+    return _env_path("RESNET_SIGNS_COURSE", PROJECT_ROOT / "autograder")
+
+
+def shared_signs_dir() -> Path:
+    """The local copy of the SIGNS data used by tests and CI (``SIGNS_SOURCE``)."""
+    return _env_path("SIGNS_SOURCE", PROJECT_ROOT.parent / "shared" / "data" / "signs")

@@ -1,0 +1,1 @@
+"""The autograder: isolated, parallel nbgrader grading with hidden tests."""

@@ -23,12 +23,16 @@ $(STAMP): pyproject.toml
 
 data: $(DATA)
 
-$(DATA): | $(STAMP)
+# Runs on every `make data/test/demo/...`: `data prepare` is idempotent (a no-op when the files
+# are complete and current) and rebuilds damaged ones. `&:` makes one run produce both files.
+$(DATA) &: FORCE | $(STAMP)
 	@if [ -d "$(SIGNS_SOURCE)" ]; then \
 		$(BIN)/resnet-signs data prepare --from "$(SIGNS_SOURCE)"; \
 	else \
 		$(BIN)/resnet-signs data fetch; \
 	fi
+
+FORCE:
 
 test: $(STAMP) $(DATA)
 	$(BIN)/python -m pytest

@@ -142,7 +142,7 @@ def write_splits(out: Path, arrays: dict[str, tuple[np.ndarray, np.ndarray, dict
                 for key, value in attrs.items():
                     handle.attrs[key] = value
             _fsync(Path(tmp))
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+            os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes 0600; give the usual permissions
         for tmp, final in staged:
             os.replace(tmp, final)
     finally:
@@ -151,7 +151,8 @@ def write_splits(out: Path, arrays: dict[str, tuple[np.ndarray, np.ndarray, dict
     return [final for _, final in staged]
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's file-creation mask (read without changing it for good)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

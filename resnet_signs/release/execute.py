@@ -1,0 +1,77 @@
+"""Executing a solution notebook top to bottom in a fresh Jupyter kernel (nbclient)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from resnet_signs.release.assignments import ReleaseError
+
+#: A training cell of the full solution may run for many minutes on a laptop CPU.
+CELL_TIMEOUT_S = 3 * 3600
+#: Variables that would make the notebook train a smoke budget instead of the full one.
+_SMOKE_SWITCHES = ("NBGRADER_EXECUTION",)
+
+
+def execute(
+    nb: NotebookNode, *, workdir: Path, label: str, log: Callable[[str], None] = print, timeout: int = CELL_TIMEOUT_S
+) -> NotebookNode:
+    """Run every code cell of ``nb`` in a new ``python3`` kernel; stop at the first error.
+
+    Args:
+        nb: the notebook (copied, not modified).
+        workdir: the kernel's working directory (files the notebook writes land there).
+        label: how messages name the notebook.
+        log: receives one line per cell that took more than 10 s.
+        timeout: seconds allowed per cell.
+
+    Returns:
+        The executed notebook, outputs included, without per-cell timing metadata.
+
+    Raises:
+        ReleaseError: a cell raised or timed out (names the cell).
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    # The solution shows the full training run even when this is started from inside nbgrader.
+    env = {k: v for k, v in os.environ.items() if k not in _SMOKE_SWITCHES}
+    current = {"cell": None, "started": 0.0}
+    total = sum(c.cell_type == "code" for c in nb.cells)
+
+    def on_start(cell, cell_index):
+        current.update(cell=cell, started=time.monotonic())
+
+    def on_complete(cell, cell_index):
+        seconds = time.monotonic() - current["started"]
+        if seconds > 10:
+            log(f"  {label}: cell {cell.get('id')} ({cell_index + 1}/{len(nb.cells)}, {total} code cells) took {seconds:.0f} s")
+
+    client = NotebookClient(
+        copy.deepcopy(nb),
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
+        record_timing=False,
+        allow_errors=False,
+        on_cell_start=on_start,
+        on_cell_complete=on_complete,
+    )
+    try:
+        return client.execute(env=env)
+    except CellTimeoutError as exc:
+        raise ReleaseError(f"{label}: cell {_cell_id(current)} ran longer than {timeout} s") from exc
+    except CellExecutionError as exc:
+        raise ReleaseError(
+            f"{label}: cell {_cell_id(current)} raised {exc.ename}: {exc.evalue.splitlines()[0] if exc.evalue else ''}"
+        ) from exc
+
+
+def _cell_id(current: dict) -> str:
+    cell = current["cell"]
+    return cell.get("id", "?") if cell is not None else "?"

@@ -111,11 +111,13 @@ def _from_jpegs(root: Path, source: Path, out: Path, entries: dict, verify: bool
 
 
 def _from_h5(source: Path, out: Path, entries: dict, verify: bool) -> PrepareResult:
+    for split in h5files.SPLITS:
+        if not (source / h5files.file_name(split)).is_file():
+            raise DataError(f"{source / h5files.file_name(split)} is missing "
+                            "(a .h5 source needs both train_signs.h5 and test_signs.h5)")
     loaded, digests = {}, {}
     for split in h5files.SPLITS:
         path = source / h5files.file_name(split)
-        if not path.is_file():
-            raise DataError(f"{path} is missing (a .h5 source needs both train_signs.h5 and test_signs.h5)")
         arrays = h5files.read_split(path, split)
         sha = manifest.sha256_file(path)
         digests[split] = arrays.attrs.get("inputs_sha256") or manifest.digest_of([(path.name, sha)])

@@ -54,7 +54,7 @@ def label_of(path: Path) -> int:
         DataError: The name does not start with a digit 0-5.
     """
     first = path.name[:1]
-    if first not in "012345" or not first:
+    if not first or first not in "012345":
         raise DataError(
             f"{path}: cannot read a label from the file name (it must start with 0-5, "
             f"e.g. 3_IMG_5309.jpg, got {first!r}); rename or remove the file"
@@ -94,7 +94,8 @@ def decode(path: Path) -> np.ndarray:
     except UnidentifiedImageError:
         raise DataError(f"{path} is not an image; remove it or replace it with a good copy")
     except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"{path} is truncated or corrupt ({exc}); replace it with a good copy")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{path} is truncated or corrupt ({reason}); replace it with a good copy")
     if pixels.shape != IMAGE_SHAPE:
         raise DataError(f"{path} is {pixels.shape[1]}x{pixels.shape[0]}, expected 64x64; resize it or remove it")
     return pixels

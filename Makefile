@@ -40,8 +40,10 @@ test: $(STAMP) $(DATA)
 demo: $(STAMP) $(DATA)
 	$(BIN)/resnet-signs demo --out $(OUT)/demo
 
+# Full release executes the solutions (real training: many minutes). Quick iteration:
+# `make release RELEASE_FLAGS=--no-execute`; verify only: `RELEASE_FLAGS=--check`.
 release: $(STAMP) $(DATA)
-	$(BIN)/resnet-signs release
+	$(BIN)/resnet-signs release $(RELEASE_FLAGS)
 
 expected: $(STAMP)
 	$(BIN)/resnet-signs expected

@@ -1,0 +1,27 @@
+"""Training the course's ResNet-50 on SIGNS: the recipe, the pretrained model, the CLI.
+
+The public API: :func:`train`, :class:`TrainConfig`, :func:`reestimate_batchnorm` and
+:func:`load_pretrained`. TensorFlow is imported only when one of them is first used.
+"""
+
+from __future__ import annotations
+
+from resnet_signs.training.config import TrainConfig
+
+__all__ = ["TrainConfig", "train", "reestimate_batchnorm", "load_pretrained"]
+
+
+def __getattr__(name):
+    if name == "train":
+        from resnet_signs.training.loop import train
+
+        return train
+    if name == "reestimate_batchnorm":
+        from resnet_signs.training.batchnorm import reestimate_batchnorm
+
+        return reestimate_batchnorm
+    if name == "load_pretrained":
+        from resnet_signs.training.pretrained import load_pretrained
+
+        return load_pretrained
+    raise AttributeError(f"module 'resnet_signs.training' has no attribute {name!r}")

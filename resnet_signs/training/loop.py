@@ -1,0 +1,121 @@
+"""``train(model, data, **config)``: the SIGNS training recipe around ``model.fit``.
+
+The recipe: Adam with a cosine-decayed learning rate (optional linear warmup), categorical
+cross-entropy (optional label smoothing), a tf.data pipeline with light augmentation, and
+BatchNorm moving statistics re-estimated over the (unaugmented) training images — after
+every epoch, so that the per-epoch test metrics mean something, or only at the end.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import keras
+import numpy as np
+
+from resnet_signs.training import pipeline
+from resnet_signs.training.batchnorm import BatchNormReestimator
+from resnet_signs.training.config import TrainConfig
+
+
+class _EpochEnd(keras.callbacks.Callback):
+    """Re-estimates BN statistics and evaluates on the test data at each epoch's end.
+
+    Runs before Keras's History callback (Keras appends History last), so the ``val_*``
+    entries it writes into ``logs`` land in ``history.history``.
+    """
+
+    def __init__(self, reestimate, x_bn, x_test, y_test, config: TrainConfig):
+        super().__init__()
+        self.reestimate, self.x_bn, self.x_test, self.y_test, self.config = reestimate, x_bn, x_test, y_test, config
+        self.epoch_time_s: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        last = epoch + 1 == self.params.get("epochs", epoch + 1)
+        if self.config.bn_reestimation == "every_epoch" or (self.config.bn_reestimation == "final" and last):
+            self.reestimate(pipeline.eval_dataset(self.x_bn, None, self.config.batch_size))
+        if self.x_test is not None and logs is not None:
+            scores = self.model.evaluate(
+                pipeline.eval_dataset(self.x_test, self.y_test, self.config.batch_size), verbose=0, return_dict=True
+            )
+            logs["val_loss"] = float(scores["loss"])
+            logs["val_accuracy"] = float(scores["accuracy"])
+        self.epoch_time_s.append(time.perf_counter() - self._start)
+
+
+def _schedule(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    total = config.epochs * steps_per_epoch
+    warmup = int(round(config.warmup_epochs * steps_per_epoch))
+    if warmup == 0:
+        return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=max(1, total - warmup), warmup_target=config.learning_rate, warmup_steps=warmup
+    )
+
+
+def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
+    """Train ``model`` on SIGNS-like data with the course's recipe.
+
+    Args:
+        model: a Keras model mapping (m, h, w, c) images to (m, classes) softmax outputs. It
+            is (re)compiled here with Adam and categorical cross-entropy.
+        data: ``(x_train, y_train)`` or ``((x_train, y_train), (x_test, y_test))``; images
+            uint8 in [0, 255] or floats in [0, 1]; labels one-hot (m, classes) or class ids.
+        **config: any field of :class:`~resnet_signs.training.config.TrainConfig`, e.g.
+            ``epochs``, ``batch_size``, ``learning_rate``, ``warmup_epochs``,
+            ``label_smoothing``, ``augment`` (and ``shift``, ``rotation``, ``zoom``,
+            ``brightness``, ``contrast``), ``bn_reestimation`` ("every_epoch", "final",
+            "off"), ``bn_reestimation_images``, ``max_steps_per_epoch``, ``seed``,
+            ``verbose``. A smoke run (the notebook under nbgrader) is e.g.
+            ``epochs=1, max_steps_per_epoch=2, batch_size=8, bn_reestimation_images=16``.
+            Unknown keys raise ``UsageError`` naming the key.
+
+    Returns:
+        The ``keras.callbacks.History`` of the run: ``.history`` holds per-epoch lists
+        ``loss``, ``accuracy`` and, with test data, ``val_loss``/``val_accuracy`` (measured
+        after that epoch's BN re-estimation when ``bn_reestimation="every_epoch"``).
+        Added attributes: ``.wall_time_s`` (the whole call), ``.epoch_time_s`` (per epoch,
+        re-estimation and evaluation included), ``.config`` (the ``TrainConfig`` used).
+
+    Determinism: with an integer ``seed``, the shuffling order and augmentations are
+    seeded (``keras.utils.set_random_seed`` is called) and two runs from identical weights
+    in the same environment give identical weights on CPU (tested). It is not promised
+    across machines, thread counts, TensorFlow versions or GPUs, whose kernels may sum in
+    another order. The model's initial weights are the caller's business: seed before
+    building it.
+    """
+    cfg = TrainConfig.from_kwargs(**config)
+    started = time.perf_counter()
+    if cfg.seed is not None:
+        keras.utils.set_random_seed(cfg.seed)
+    classes = int(model.output.shape[-1])
+    (x, y), test = pipeline.split_data(data, classes)
+    x_test, y_test = test if test is not None else (None, None)
+
+    steps_per_epoch = math.ceil(len(x) / cfg.batch_size)
+    if cfg.max_steps_per_epoch is not None:
+        steps_per_epoch = min(steps_per_epoch, cfg.max_steps_per_epoch)
+    model.compile(
+        optimizer=keras.optimizers.Adam(_schedule(cfg, steps_per_epoch)),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=["accuracy"],
+    )
+    # A fixed shuffled order: files often come sorted by class, and single-class batches
+    # would give BN variances that miss the spread between classes.
+    order = np.random.default_rng(cfg.seed).permutation(len(x))[: cfg.bn_reestimation_images]
+    x_bn = x[order]
+    epoch_end = _EpochEnd(BatchNormReestimator(model), x_bn, x_test, y_test, cfg)
+    # shuffle=False: the tf.data pipeline already shuffles, with the run's seed.
+    history = model.fit(
+        pipeline.train_dataset(x, y, cfg), epochs=cfg.epochs, shuffle=False, callbacks=[epoch_end], verbose=cfg.verbose
+    )
+    history.wall_time_s = time.perf_counter() - started
+    history.epoch_time_s = epoch_end.epoch_time_s
+    history.config = cfg
+    return history

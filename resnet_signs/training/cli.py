@@ -41,8 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-train-images", type=int, default=None, help="train on a seeded subset of this many images (smoke runs)"
     )
     parser.add_argument("--max-test-images", type=int, default=None, help="evaluate on the first N test images")
+    parser.add_argument("--verbose", type=int, default=2, help="Keras progress output: 0, 1 or 2 (default: 2, one line per epoch)")
     defaults = config_module.TrainConfig()
     for field in dataclasses.fields(config_module.TrainConfig):
+        if field.name == "verbose":
+            continue
         flag = "--" + field.name.replace("_", "-")
         default = getattr(defaults, field.name)
         kind = _option_type(field)
@@ -54,7 +57,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         else:
             parse = _none_or(kind) if default is None or field.name == "seed" else kind
             parser.add_argument(flag, type=parse, default=default, metavar=kind.__name__.upper(), help=help_text)
-    parser.set_defaults(verbose=2)
 
 
 def _subset(x, y, limit: int | None, seed: int | None, what: str):

@@ -25,10 +25,10 @@ def _setting(default: Any, help: str) -> Any:
 class TrainConfig:
     """Settings of :func:`resnet_signs.training.train`; every field has a default."""
 
-    epochs: int = _setting(12, "passes over the training images")
+    epochs: int = _setting(20, "passes over the training images")
     batch_size: int = _setting(32, "images per gradient step")
     learning_rate: float = _setting(1e-3, "Adam's peak learning rate (after warmup), then cosine decay to 0")
-    warmup_epochs: float = _setting(0.0, "epochs of linear learning-rate warmup from 0 (0 = start at the peak)")
+    warmup_epochs: float = _setting(1.0, "epochs of linear learning-rate warmup from 0, at most half the run (0 = start at the peak)")
     label_smoothing: float = _setting(0.0, "label smoothing of the cross-entropy loss, in [0, 1)")
     augment: bool = _setting(True, "random shifts, rotations, zoom, brightness and contrast of training images")
     shift: float = _setting(0.1, "largest random shift, as a fraction of the image size")
@@ -36,6 +36,7 @@ class TrainConfig:
     zoom: float = _setting(0.1, "largest random zoom in or out, as a fraction of the image size")
     brightness: float = _setting(0.1, "largest random brightness change, as a fraction of the [0, 1] range")
     contrast: float = _setting(0.1, "largest random contrast change factor")
+    flip: bool = _setting(False, "random horizontal flips (a left hand for a right one) on top of augment")
     bn_reestimation: str = _setting(
         "every_epoch", "when BatchNorm moving statistics are recomputed over the training images: every_epoch, final, off"
     )
@@ -56,8 +57,8 @@ class TrainConfig:
                 raise UsageError(f"{name} must be a positive integer or None, got {value!r}")
         if not (isinstance(self.learning_rate, (int, float)) and self.learning_rate > 0):
             raise UsageError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
-        if not (isinstance(self.warmup_epochs, (int, float)) and 0 <= self.warmup_epochs < self.epochs):
-            raise UsageError(f"warmup_epochs must be in [0, epochs={self.epochs}), got {self.warmup_epochs!r}")
+        if not (isinstance(self.warmup_epochs, (int, float)) and self.warmup_epochs >= 0):
+            raise UsageError(f"warmup_epochs must be a number >= 0, got {self.warmup_epochs!r}")
         if not (isinstance(self.label_smoothing, (int, float)) and 0 <= self.label_smoothing < 1):
             raise UsageError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         for name in ("shift", "rotation", "zoom", "brightness", "contrast"):

@@ -4,6 +4,16 @@ The recipe: Adam with a cosine-decayed learning rate (optional linear warmup), c
 cross-entropy (optional label smoothing), a tf.data pipeline with light augmentation, and
 BatchNorm moving statistics re-estimated over the (unaugmented) training images — after
 every epoch, so that the per-epoch test metrics mean something, or only at the end.
+
+Measured on the 2-core AMD EPYC (AVX-512 with BF16) this was developed on, reference
+ResNet-50, batch 32, 12 steps after tracing, machine otherwise quiet:
+
+- float32, no XLA (what ``train`` does): 0.40 s/step (80 images/s).
+- ``jit_compile=True`` (XLA): 3.42 s/step, 8.5x slower, and 47 s to compile; left off
+  (Keras's "auto" also leaves XLA off on CPU).
+- ``mixed_bfloat16``: 0.30 s/step, 25% faster, but not used: the policy must be set before
+  the caller builds the model, so ``train`` cannot switch it; its effect on accuracy was
+  not measured; and a saved bf16 model runs slowly on students' CPUs without BF16.
 """
 
 from __future__ import annotations
@@ -31,12 +41,14 @@ class _EpochEnd(keras.callbacks.Callback):
         super().__init__()
         self.reestimate, self.x_bn, self.x_test, self.y_test, self.config = reestimate, x_bn, x_test, y_test, config
         self.epoch_time_s: list[float] = []
+        self.train_time_s: list[float] = []
         self._start = 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self._start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        self.train_time_s.append(time.perf_counter() - self._start)
         last = epoch + 1 == self.params.get("epochs", epoch + 1)
         if self.config.bn_reestimation == "every_epoch" or (self.config.bn_reestimation == "final" and last):
             self.reestimate(pipeline.eval_dataset(self.x_bn, None, self.config.batch_size))
@@ -51,7 +63,8 @@ class _EpochEnd(keras.callbacks.Callback):
 
 def _schedule(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
     total = config.epochs * steps_per_epoch
-    warmup = int(round(config.warmup_epochs * steps_per_epoch))
+    # Capped at half the run so that short (smoke) runs with the default warmup still decay.
+    warmup = min(int(round(config.warmup_epochs * steps_per_epoch)), total // 2)
     if warmup == 0:
         return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total)
     return keras.optimizers.schedules.CosineDecay(
@@ -81,7 +94,8 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
         ``loss``, ``accuracy`` and, with test data, ``val_loss``/``val_accuracy`` (measured
         after that epoch's BN re-estimation when ``bn_reestimation="every_epoch"``).
         Added attributes: ``.wall_time_s`` (the whole call), ``.epoch_time_s`` (per epoch,
-        re-estimation and evaluation included), ``.config`` (the ``TrainConfig`` used).
+        re-estimation and evaluation included), ``.train_time_s`` (per epoch, the gradient
+        steps alone), ``.config`` (the ``TrainConfig`` used).
 
     Determinism: with an integer ``seed``, the shuffling order and augmentations are
     seeded (``keras.utils.set_random_seed`` is called) and two runs from identical weights
@@ -117,5 +131,6 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
     )
     history.wall_time_s = time.perf_counter() - started
     history.epoch_time_s = epoch_end.epoch_time_s
+    history.train_time_s = epoch_end.train_time_s
     history.config = cfg
     return history

@@ -84,6 +84,8 @@ def split_data(data, classes: int):
 def augmenter(config: TrainConfig, seed: int | None) -> keras.Sequential:
     """The random image transformations of the recipe, as seeded Keras preprocessing layers."""
     steps = []
+    if config.flip:
+        steps.append(keras.layers.RandomFlip("horizontal", seed=seed))
     if config.shift:
         steps.append(keras.layers.RandomTranslation(config.shift, config.shift, fill_mode="nearest", seed=seed))
     if config.rotation:

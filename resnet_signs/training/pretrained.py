@@ -39,7 +39,8 @@ def load_pretrained(path: str | Path | None = None):
         path: a ``.keras`` file; default ``models/resnet50_signs.keras``.
 
     Returns:
-        The ``keras.Model``, or ``None`` (after printing one line saying how to produce it)
+        The ``keras.Model``, compiled with categorical cross-entropy and accuracy so that
+        ``model.evaluate(X_test, Y_test)`` works as in the course; or ``None`` (after printing one line saying how to produce it)
         when the file does not exist.
 
     Raises:
@@ -52,10 +53,12 @@ def load_pretrained(path: str | Path | None = None):
     import keras
 
     try:
-        return keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False)
     except Exception as exc:  # a truncated zip, a foreign file, a version mismatch...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFileError(
             f"cannot load the pretrained model {path} ({type(exc).__name__}: {reason[:160]}); "
             "delete it and run `make pretrained` again"
         ) from None
+    model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
+    return model

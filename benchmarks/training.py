@@ -35,15 +35,6 @@ RESULTS = Path(__file__).resolve().parent / "results" / "training.json"
 TARGETS = (0.90, 0.95)
 
 
-def _first_crossing(accuracies, seconds, target):
-    elapsed = 0.0
-    for accuracy, spent in zip(accuracies, seconds):
-        elapsed += spent
-        if accuracy >= target:
-            return elapsed
-    return None
-
-
 def _worker(row: str, repeats: int) -> dict:
     """Train one row for 1 + ``repeats`` epochs in this process and return what it measured."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -51,6 +42,7 @@ def _worker(row: str, repeats: int) -> dict:
     import numpy as np
 
     from resnet_signs.data import load_dataset
+    from resnet_signs.training.report import time_to_accuracy
 
     x, y, x_test, y_test, _ = load_dataset()
     x, x_test = x.astype("float32") / 255.0, x_test.astype("float32") / 255.0
@@ -87,7 +79,7 @@ def _worker(row: str, repeats: int) -> dict:
         "train_s": train_s[1:],
         "epoch_s": epoch_s[1:],
         "test_accuracy": acc,
-        "time_to_accuracy_s": {f"{t:.2f}": _first_crossing(acc, epoch_s, t) for t in TARGETS},
+        "time_to_accuracy_s": {f"{t:.2f}": time_to_accuracy(acc, epoch_s, t) for t in TARGETS},
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

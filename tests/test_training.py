@@ -250,13 +250,13 @@ def test_cli_trains_reference_resnet50_and_writes_what_it_claims(monkeypatch, ti
     assert cli(monkeypatch, "train", *argv) == 0
 
     metrics = json.loads(out.with_suffix(".metrics.json").read_text())
-    for key in ("history", "epoch_time_s", "seconds_per_epoch", "images_per_second", "wall_time_s",
+    for key in ("history", "epoch_time_s", "train_time_s", "seconds_per_epoch", "images_per_second", "wall_time_s",
                 "time_to_accuracy_s", "final", "config", "device", "versions", "parameters", "data"):
         assert key in metrics, key
     assert metrics["parameters"] == 23_600_006
     assert metrics["data"] == {"train_images": 12, "test_images": 6}
     assert set(metrics["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert all(len(v) == metrics["epochs"] == 1 for v in [*metrics["history"].values(), metrics["epoch_time_s"]])
+    assert all(len(v) == metrics["epochs"] == 1 for v in [*metrics["history"].values(), metrics["epoch_time_s"], metrics["train_time_s"]])
     accuracies = metrics["history"]["accuracy"] + metrics["history"]["val_accuracy"] + [metrics["final"]["test_accuracy"]]
     assert all(0.0 <= a <= 1.0 for a in accuracies)
     assert metrics["config"]["max_steps_per_epoch"] == 2 and metrics["versions"]["keras"] == keras.__version__

@@ -11,8 +11,10 @@ augmentations; batch before augmenting so the random layers run once per batch):
 6. prefetch
 
 Augmentation suits hand signs: small shifts, rotations and zoom keep the fingers in the
-frame and countable; brightness and contrast model lighting. There is no horizontal flip:
-it was not measured here, and the recipe reaches its target without it.
+frame and countable; brightness and contrast model lighting. Horizontal flips (``flip``) are
+off: with the default recipe and seed 0, adding them gave test accuracy 0.967 instead of 0.983
+and final training accuracy 0.958 instead of 0.981 (one run each, so weak evidence, but none
+in their favour). Label smoothing stays at 0: not measured.
 """
 
 from __future__ import annotations

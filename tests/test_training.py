@@ -178,6 +178,18 @@ def test_reestimation_sets_moving_stats_to_the_data_statistics():
     assert all(np.array_equal(a, b.numpy()) for a, b in zip(weights, model.trainable_weights))
 
 
+def test_train_ends_with_statistics_of_the_unaugmented_training_images(tiny_data):
+    import keras
+
+    from resnet_signs.training import train
+
+    model = tiny_model()
+    train(model, tiny_data, **{**TINY, "bn_reestimation": "final"})
+    x = tiny_data[0][0].astype("float32") / 255.0
+    conv_out = keras.Model(model.input, model.get_layer("conv").output)(x).numpy()
+    np.testing.assert_allclose(model.get_layer("bn1").moving_mean.numpy(), conv_out.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
+
+
 # --- the pretrained model ----------------------------------------------------------------------
 
 

@@ -42,3 +42,38 @@ def load_reference(course: Path | None = None) -> ModuleType:
     sys.modules[_MODULE_NAME] = module
     spec.loader.exec_module(module)
     return module
+
+
+_HIDDEN_MODULE_NAME = "resnet_signs_hidden_tests"
+
+
+def load_hidden_tests(course: Path | None = None) -> ModuleType:
+    """Import ``hidden_tests.py`` from the course directory (cached per path)."""
+    path = (course or paths.course_dir()) / "hidden_tests.py"
+    if not path.is_file():
+        raise ReferenceNotFound(f"no hidden tests at {path}: they live in the instructor's course directory")
+    cached = sys.modules.get(_HIDDEN_MODULE_NAME)
+    if cached is not None and getattr(cached, "__file__", None) == str(path):
+        return cached
+    spec = importlib.util.spec_from_file_location(_HIDDEN_MODULE_NAME, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[_HIDDEN_MODULE_NAME] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_hidden_test(test_id: str, namespace: dict) -> None:
+    """What a notebook test cell runs under plain nbgrader: observe, then judge, in the kernel.
+
+    Args:
+        test_id: the cell's nbgrader ``grade_id`` (e.g. ``"identity_block_hidden_values"``).
+        namespace: the notebook's globals (``globals()``), holding the student's functions.
+
+    Raises:
+        AssertionError: with the one-line hint when the test fails.
+    """
+    hidden = load_hidden_tests()
+    passed, message = hidden.judge(test_id, hidden.observe(test_id, namespace))
+    if not passed:
+        raise AssertionError(message)
+    print(message)

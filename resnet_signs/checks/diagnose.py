@@ -1,0 +1,332 @@
+"""Compare an observation of student code with the reference's and name the first mistake.
+
+Pure functions of plain data (no Keras, no student code): the public checks and the hidden
+tests' ``judge`` both use them. Each returns ``None`` when all is well, else ONE hint that
+starts with "✗". Order: does it run, output shape, structure (most specific first), values;
+a run failure or a wrong shape is reported through the structural mistake that explains it
+when there is one, since "the stride belongs on the shortcut" helps more than a Keras error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from resnet_signs.checks.cases import BlockCase, ModelCase
+
+#: Relative tolerance on outputs, against their scale: holds across CPU and cuDNN.
+RTOL = 1e-4
+MODES = (False, True)
+_ORDINAL = ("first", "second", "third", "fourth")
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def _kinds(ops) -> list[str]:
+    return [o.get("op") for o in ops or []]
+
+
+def _arrow(ops) -> str:
+    return " → ".join(_kinds(ops)) or "nothing"
+
+
+def values_error(got, expected) -> float | None:
+    """Max abs error scaled by the expected output's magnitude, or ``None`` if within tolerance."""
+    got, expected = np.asarray(got, np.float64), np.asarray(expected, np.float64)
+    err = float(np.max(np.abs(got - expected))) if got.size else 0.0
+    if not np.isfinite(err):
+        return float("inf")
+    scale = max(1.0, float(np.max(np.abs(expected))) if expected.size else 1.0)
+    return None if err <= RTOL * scale else err
+
+
+# --------------------------------------------------------------------------- blocks
+def block_hint(
+    block: str, obs: dict, expected: dict, cases: list[BlockCase], *, check_structure: bool = True
+) -> str | None:
+    """The first problem of ``obs`` (see :func:`observe.observe_block`) against ``expected``.
+
+    With ``check_structure=False`` only running, output shapes and values count (the hidden
+    values tests pass on that, and then report the structural hint when there is one).
+    """
+    for case in cases:
+        for training in MODES:
+            hint = _case_hint(block, obs, expected, case, training, check_structure)
+            if hint:
+                return hint
+    return None
+
+
+def structure_hint_for(block: str, obs: dict, expected: dict, cases: list[BlockCase]) -> str | None:
+    """Structure only (the hidden structure tests)."""
+    for case in cases:
+        hint = structure_hint(block, _structures(obs, case), _structures(expected, case), case)
+        if hint:
+            return hint
+    return None
+
+
+def _structures(obs: dict, case: BlockCase) -> dict:
+    return {t: obs.get(f"{case.name}.structure.{t}") or {"error": "no structure recorded"} for t in MODES}
+
+
+def _case_hint(block, obs, expected, case, training, check_structure) -> str | None:
+    got = obs.get(f"{case.name}.out.{training}")
+    want = np.asarray(expected[f"{case.name}.out.{training}"])
+    structural = None
+    if check_structure:
+        structural = structure_hint(block, _structures(obs, case), _structures(expected, case), case)
+    call = f"{block}(X{_call_args(case, training)})"
+    if got is None:
+        error = obs.get(f"{case.name}.error.{training}", "returned nothing")
+        return structural or f"✗ {call} raised {error}"
+    got = np.asarray(got)
+    if got.shape != want.shape:
+        return structural or f"✗ output shape: expected {_shape(want.shape)}, got {_shape(got.shape)} for {call}"
+    if structural:
+        return structural
+    err = values_error(got, want)
+    if err is not None:
+        return f"✗ values differ from the expected output (max abs error {err:.3g}) for {call}"
+    return None
+
+
+def _call_args(case: BlockCase, training: bool) -> str:
+    s = f", s={case.s}" if case.s is not None else ""
+    return f", f={case.f}, filters={list(case.filters)}{s}, training={training}"
+
+
+def structure_hint(block: str, got: dict, want: dict, case: BlockCase) -> str | None:
+    """Structural mistakes, most specific first; ``got``/``want`` map training mode -> summary."""
+    g, w = got[True], want[True]
+    if "error" in g:
+        return _partial_hint(g, w) or f"✗ {block} fails on a keras.Input (as inside ResNet50): {g['error']}"
+    for check in (_join_hint, _shortcut_hint, _main_path_hint, _conv_hint, _bn_axis_hint):
+        hint = check(block, g, w, case)
+        if hint:
+            return hint
+    return _training_hint(got, want) or _initializer_hint(g, w)
+
+
+def _partial_hint(g: dict, w: dict) -> str | None:
+    convs = g.get("convs")
+    want = [o["filters"] for o in w.get("main") or [] if o["op"] == "conv"]
+    if convs and len(convs) == len(want) and convs != want and sorted(convs) == sorted(want):
+        return f"✗ use F1, F2, F3 = filters in this order: the convolutions need {want} filters, got {convs}"
+    return None
+
+
+def _join_hint(block, g, w, case) -> str | None:
+    if g["join"] is None:
+        return "✗ add the shortcut to the main path (Add()([X, X_shortcut])) before the final ReLU"
+    if g["join"]["op"] != "add" or g["join"].get("inputs") != 2:
+        return f"✗ join the two paths with Add()([X, X_shortcut]) (got {g['join']['op']} of {g['join'].get('inputs')} inputs)"
+    if _kinds(g["tail"]) == _kinds(w["tail"]):
+        return None
+    if not g["tail"] and _kinds(g["main"])[-1:] == ["relu"]:
+        return "✗ the shortcut must be added before the final ReLU"
+    if not g["tail"]:
+        return "✗ apply a ReLU after adding the shortcut: the block ends with Add → ReLU"
+    return f"✗ after the Add the block applies only a ReLU (got {_arrow(g['tail'])})"
+
+
+def _shortcut_hint(block, g, w, case) -> str | None:
+    if not g["reaches_input"]:
+        return "✗ both paths must start from the block's input X (keep X_shortcut = X before the main path)"
+    gs, ws = g["shortcut"] or [], w["shortcut"] or []
+    if not ws:
+        if gs:
+            return f"✗ the identity block adds its input X unchanged: its shortcut has no layers (got {_arrow(gs)})"
+        return None
+    if _kinds(gs) != _kinds(ws) or gs[0]["kernel_size"] != ws[0]["kernel_size"]:
+        return "✗ the shortcut path needs a 1x1 Conv2D with stride s and BatchNormalization"
+    if gs[0]["strides"] != ws[0]["strides"]:
+        return "✗ the stride belongs on the first 1x1 conv and on the shortcut"
+    if gs[0]["filters"] != ws[0]["filters"]:
+        return f"✗ the shortcut Conv2D needs F3 = {ws[0]['filters']} filters, got {gs[0]['filters']}"
+    return None
+
+
+def _segments(ops) -> list[list[str]]:
+    """The main path cut before each conv: [["conv", "bn", "relu"], ...]."""
+    segments = []
+    for kind in _kinds(ops):
+        if kind == "conv" or not segments:
+            segments.append([])
+        segments[-1].append(kind)
+    return segments
+
+
+def _main_path_hint(block, g, w, case) -> str | None:
+    gm, wm = g["main"], w["main"]
+    convs = [o for o in gm if o["op"] == "conv"]
+    if len(convs) != _kinds(wm).count("conv"):
+        return f"✗ the main path needs 3 Conv2D layers (1x1, f x f, 1x1); found {len(convs)}"
+    if any(c["activation"] != "linear" for c in convs):
+        return "✗ leave Conv2D without an activation: the ReLU comes after BatchNormalization"
+    got, want = _segments(gm), _segments(wm)
+    if got == want:
+        return None
+    if got[0][:1] != ["conv"]:
+        return f"✗ the main path starts with a Conv2D on X (got {_arrow(gm)})"
+    for i, (gseg, wseg) in enumerate(zip(got, want)):
+        if gseg == wseg:
+            continue
+        if "bn" not in gseg:
+            return f"✗ follow every Conv2D of the main path with BatchNormalization (the {_ORDINAL[i]} has none)"
+        if "relu" in gseg and gseg.index("relu") < gseg.index("bn"):
+            return "✗ ReLU comes after BatchNormalization: Conv2D → BatchNormalization → ReLU"
+        if "relu" in wseg and "relu" not in gseg:
+            return f"✗ apply a ReLU after the {_ORDINAL[i]} BatchNormalization"
+        if "relu" in gseg and "relu" not in wseg:
+            return "✗ no ReLU between the last BatchNormalization and the Add: the ReLU comes after the addition"
+    return f"✗ the main path should be {_arrow(wm)}; got {_arrow(gm)}"
+
+
+def _conv_hint(block, g, w, case) -> str | None:
+    gc = [o for o in g["main"] if o["op"] == "conv"]
+    wc = [o for o in w["main"] if o["op"] == "conv"]
+    for i, (gconv, wconv) in enumerate(zip(gc, wc)):
+        same_pad = wconv["kernel_size"] == [1, 1] or gconv["padding"] == wconv["padding"]
+        if i == 1 and (gconv["kernel_size"] != wconv["kernel_size"] or not same_pad):
+            k = "x".join(map(str, gconv["kernel_size"]))
+            return (
+                "✗ the middle convolution must use padding='same' and kernel size f "
+                f"(f={case.f}; got kernel {k}, padding='{gconv['padding']}')"
+            )
+        if gconv["kernel_size"] != wconv["kernel_size"]:
+            return f"✗ the {_ORDINAL[i]} convolution of the main path must be 1x1 (got {gconv['kernel_size']})"
+    if [c["strides"] for c in gc] != [c["strides"] for c in wc]:
+        if block == "identity_block":
+            return "✗ the identity block keeps the size: every Conv2D has stride 1"
+        return "✗ the stride belongs on the first 1x1 conv and on the shortcut"
+    got, want = [c["filters"] for c in gc], [c["filters"] for c in wc]
+    if got != want:
+        if sorted(got) == sorted(want):
+            return f"✗ use F1, F2, F3 = filters in this order: the convolutions need {want} filters, got {got}"
+        return f"✗ the main path's Conv2D filters should be {want} (from filters), got {got}"
+    return None
+
+
+def _bns(summary) -> list[dict]:
+    return [o for o in (summary["main"] or []) + (summary["shortcut"] or []) if o["op"] == "bn"]
+
+
+def _bn_axis_hint(block, g, w, case) -> str | None:
+    for bn in _bns(g):
+        if bn["axis"] != 3:
+            return f"✗ BatchNormalization must normalise the channel axis (axis=3 or -1); got axis={bn['axis']}"
+    return None
+
+
+def _training_hint(got: dict, want: dict) -> str | None:
+    for training in MODES:
+        if "error" in got[training]:
+            return f"✗ with training={training} the block fails on a keras.Input: {got[training]['error']}"
+        for bn in _bns(got[training]):
+            if bn["training"] is not training:
+                return (
+                    "✗ pass `training=training` to BatchNormalization "
+                    f"(called with training={training}, a BatchNormalization got training={bn['training']})"
+                )
+    return None
+
+
+def _initializer_hint(g: dict, w: dict) -> str | None:
+    convs = lambda s: [o for o in (s["main"] or []) + (s["shortcut"] or []) if o["op"] == "conv"]  # noqa: E731
+    want = convs(w)[0]["initializer"]
+    for conv in convs(g):
+        if conv["initializer"] != want:
+            got = conv["initializer"]
+            seed = got["config"].get("seed", "-")
+            return (
+                "✗ use initializer(seed=0) for every Conv2D (kernel_initializer=initializer(seed=0)); "
+                f"got {got['class']} with seed={seed}, expected {want['class']} with seed={want['config'].get('seed', '-')}"
+            )
+    return None
+
+
+# --------------------------------------------------------------------------- ResNet-50
+def model_hint(obs: dict, expected: dict, case: ModelCase) -> str | None:
+    """The first problem of a :func:`observe.observe_model` observation against the reference's."""
+    c = case.name
+    if f"{c}.error" in obs:
+        return f"✗ ResNet50(input_shape={case.input_shape}, classes={case.classes}) {_as_clause(obs[f'{c}.error'])}"
+    g, w = obs.get(f"{c}.summary"), expected[f"{c}.summary"]
+    if not isinstance(g, dict):
+        return "✗ ResNet50 returned nothing that could be inspected"
+    for check in (_stem_hint, _stages_hint, _head_hint):
+        hint = check(g, w)
+        if hint:
+            return hint
+    if g["output_shape"] != w["output_shape"]:
+        return f"✗ output shape: expected {_shape(w['output_shape'])}, got {_shape(g['output_shape'])}"
+    if g["params"] != w["params"]:
+        return f"✗ ResNet50 should have {w['params']:,} parameters, got {g['params']:,}"
+    if case.forward:
+        return _probs_hint(obs.get(f"{c}.probs"), case)
+    return None
+
+
+def _as_clause(error: str) -> str:
+    return error if error.startswith(("returned", "its graph", "a forward")) else f"raised {error}"
+
+
+def _stem_hint(g, w) -> str | None:
+    if g["stem_shape"] != w["stem_shape"]:
+        return (
+            "✗ stage 1 (ZeroPadding2D(3) → Conv2D(64, 7, strides=2) → BatchNormalization → ReLU → "
+            f"MaxPooling2D(3, strides=2)) should output {_shape(w['stem_shape'])}, got {_shape(g['stem_shape'])}"
+        )
+    return None
+
+
+def _stages_hint(g, w) -> str | None:
+    gs, ws = g["stages"], w["stages"]
+    if len(gs) != len(ws):
+        return (
+            f"✗ ResNet-50 has {len(ws)} stages of residual blocks after stage 1, each opened by a "
+            f"convolutional_block; found {len(gs)}"
+        )
+    previous = w["stem_shape"]
+    for k, (gst, wst) in enumerate(zip(gs, ws), start=2):
+        if gst["blocks"] != wst["blocks"]:
+            n = wst["blocks"]
+            return f"✗ stage {k} should have {n} blocks (1 convolutional_block + {n - 1} identity_block), got {gst['blocks']}"
+        if gst["shape"][:2] != wst["shape"][:2]:
+            s = "s=2" if wst["shape"][0] != previous[0] else "s=1"
+            verb = "downsample with" if s == "s=2" else "keep the size with"
+            return f"✗ stage {k} should {verb} {s} (output {_shape(wst['shape'])}, got {_shape(gst['shape'])})"
+        if gst["shape"][2] != wst["shape"][2]:
+            return f"✗ stage {k}'s blocks should output {wst['shape'][2]} channels (its filters), got {gst['shape'][2]}"
+        previous = wst["shape"]
+    return None
+
+
+def _head_hint(g, w) -> str | None:
+    head = g["head"]
+    pools = [o for o in head if "pool" in o["op"]]
+    want_pool = next(o for o in w["head"] if "pool" in o["op"])
+    if len(pools) != 1 or pools[0] != want_pool:
+        return "✗ use AveragePooling2D(pool_size=2) after stage 5"
+    if "flatten" not in _kinds(head):
+        return "✗ flatten the pooled features (Flatten()) before the Dense layer"
+    units = w["head"][-1]["units"]
+    last = head[-1]
+    softmax_layer = last == {"op": "activation", "fn": "softmax"} and len(head) > 1 and head[-2].get("op") == "dense"
+    dense = head[-2] if softmax_layer else last
+    if dense.get("op") != "dense" or dense.get("units") != units or not (softmax_layer or dense.get("activation") == "softmax"):
+        return "✗ the last layer must be Dense(classes, activation='softmax')"
+    return None
+
+
+def _probs_hint(probs, case: ModelCase) -> str | None:
+    if probs is None:
+        return "✗ the model produced no output for a batch of 2 images"
+    probs = np.asarray(probs, np.float64)
+    if probs.shape != (2, case.classes):
+        return f"✗ a batch of 2 images should give output shape (2, {case.classes}), got {_shape(probs.shape)}"
+    if not np.all(np.isfinite(probs)) or np.any(probs < 0) or not np.allclose(probs.sum(axis=1), 1.0, atol=1e-4):
+        return "✗ each output row must be class probabilities summing to 1 (softmax)"
+    return None

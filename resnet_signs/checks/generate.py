@@ -1,0 +1,64 @@
+"""``resnet-signs expected``: regenerate the public checks' expected values from the reference.
+
+Run it after changing ``autograder/reference.py`` or the public cases; a test fails while
+the committed files and a fresh generation disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from resnet_signs.checks import expected
+from resnet_signs.errors import UsageError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--out", type=Path, default=expected.HERE,
+        help="folder for expected.npz and expected.json (default: the installed package's checks folder)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a file; give a folder for expected.npz and expected.json")
+    from resnet_signs.instructor import ReferenceNotFound
+
+    try:
+        paths = write(args.out)
+    except ReferenceNotFound as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def compute(reference=None) -> dict[str, dict]:
+    """The reference's observations of the public cases, ``{function: observation}``."""
+    from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE
+    from resnet_signs.checks.observe import observe_block, observe_model
+    from resnet_signs.instructor import load_reference
+
+    reference = reference or load_reference()
+    observations = {
+        block: observe_block(getattr(reference, block), [case]) for block, case in PUBLIC_BLOCK_CASES.items()
+    }
+    observations["ResNet50"] = observe_model(reference.ResNet50, PUBLIC_MODEL_CASE)
+    for function, obs in observations.items():
+        failures = {k: v for k, v in obs.items() if "error" in k or (isinstance(v, dict) and "error" in v)}
+        if failures:
+            raise RuntimeError(f"the reference {function} failed its own public case: {failures}")
+    return observations
+
+
+def write(folder: Path, reference=None) -> list[Path]:
+    """Write ``expected.npz`` and ``expected.json`` into ``folder``; returns their paths."""
+    arrays, rest = expected.split(compute(reference))
+    folder.mkdir(parents=True, exist_ok=True)
+    npz, js = folder / expected.NPZ_NAME, folder / expected.JSON_NAME
+    np.savez_compressed(npz, **arrays)
+    js.write_text(json.dumps(rest, indent=1, sort_keys=True) + "\n")
+    return [npz, js]

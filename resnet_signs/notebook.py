@@ -1,0 +1,281 @@
+"""What the assignment notebook needs besides the student's code.
+
+- :func:`setup` (the notebook's first cell) checks the environment against the project's
+  pins, looks for the data, picks the device (turning on GPU memory growth so that one
+  notebook does not take a shared GPU server's whole memory), fixes the random seeds, and
+  prints one ✓/✗ line per check.
+- :func:`training_budget` is the ``train()`` configuration the notebook uses: the full recipe
+  normally, a smoke run of seconds when nbgrader executes the notebook (``NBGRADER_EXECUTION``,
+  set by ``nbgrader validate``/``autograde``) or when ``RESNET_SIGNS_QUICK=1``.
+- :func:`stage_summary` / :func:`print_stage_summary` print a ResNet's output shape per stage,
+  a short alternative to the wall of ``model.summary()``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import re
+import sys
+from dataclasses import dataclass
+
+from resnet_signs import paths
+from resnet_signs.errors import UsageError
+
+#: The distribution whose pins the environment is checked against.
+DISTRIBUTION = "resnet-signs"
+#: Files ``make data`` writes into :func:`resnet_signs.paths.data_dir`.
+DATA_FILES = ("train_signs.h5", "test_signs.h5")
+#: Seed used by :func:`setup` unless told otherwise.
+DEFAULT_SEED = 1
+#: Environment variable that asks for the smoke budget outside nbgrader.
+QUICK_ENV = "RESNET_SIGNS_QUICK"
+
+#: The full recipe: ``train()``'s own defaults are the recipe, so nothing is overridden.
+FULL_BUDGET: dict = {}
+#: A smoke run: one short epoch, enough to prove that the training code runs end to end.
+SMOKE_BUDGET: dict = {"epochs": 1, "steps_per_epoch": 2}
+
+_PIN = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*==\s*([^;\s]+)\s*(?:;\s*(.*))?$")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the setup report.
+
+    Attributes:
+        ok: whether the check passed.
+        what: what was found, e.g. ``"TensorFlow 2.21.0"``.
+        hint: what to do about it (shown after the line), or extra information.
+    """
+
+    ok: bool
+    what: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        mark = "✓" if self.ok else "✗"
+        return f"{mark} {self.what}" + (f" — {self.hint}" if self.hint else "")
+
+
+# --- Budget -----------------------------------------------------------------------------------
+
+
+def quick_reason() -> str | None:
+    """Why the smoke budget applies (``"NBGRADER_EXECUTION=autograde"``, ...), or ``None``.
+
+    Raises:
+        UsageError: ``RESNET_SIGNS_QUICK`` is set to something other than 0 or 1.
+    """
+    nbgrader = os.environ.get("NBGRADER_EXECUTION")
+    if nbgrader:
+        return f"NBGRADER_EXECUTION={nbgrader}"
+    quick = os.environ.get(QUICK_ENV, "").strip()
+    if quick not in ("", "0", "1"):
+        raise UsageError(f"{QUICK_ENV} must be 0 or 1. Received: {QUICK_ENV}={quick!r}")
+    return f"{QUICK_ENV}=1" if quick == "1" else None
+
+
+def training_budget() -> dict:
+    """The ``train(model, data, **config)`` configuration for the notebook.
+
+    Returns:
+        A new dict: :data:`SMOKE_BUDGET` under nbgrader or with ``RESNET_SIGNS_QUICK=1``,
+        else :data:`FULL_BUDGET`.
+    """
+    return dict(SMOKE_BUDGET if quick_reason() else FULL_BUDGET)
+
+
+# --- Setup ------------------------------------------------------------------------------------
+
+
+def pinned_versions(requirements: list[str] | None = None, platform: str = sys.platform) -> dict[str, str]:
+    """``{name: version}`` of the project's ``==`` pins that apply on ``platform``.
+
+    Args:
+        requirements: requirement strings; by default the installed project's metadata.
+        platform: the ``sys.platform`` that environment markers are read for.
+    """
+    if requirements is None:
+        requirements = importlib.metadata.requires(DISTRIBUTION) or []
+    pins = {}
+    for requirement in requirements:
+        match = _PIN.match(requirement)
+        if not match:
+            continue
+        name, version, marker = match.groups()
+        if _applies(marker, platform):
+            pins[name.lower()] = version
+    return pins
+
+
+def _applies(marker: str | None, platform: str) -> bool:
+    """Read the only markers the project uses: extras (never installed here) and sys_platform."""
+    if not marker:
+        return True
+    if "extra" in marker:
+        return False
+    platforms = re.findall(r"sys_platform\s*==\s*['\"]([^'\"]+)['\"]", marker)
+    return not platforms or platform in platforms
+
+
+def _version_check(label: str, found: str, pinned: str | None) -> Check:
+    if pinned is None or found == pinned:
+        return Check(True, f"{label} {found}")
+    return Check(False, f"{label} {found}, but the course pins {pinned}", "run `make install` in the project")
+
+
+def environment_checks() -> list[Check]:
+    """Python, TensorFlow and Keras versions against the pins, and the SIGNS data files."""
+    import keras
+    import tensorflow as tf
+
+    checks = []
+    try:
+        pins = pinned_versions()
+        requires_python = importlib.metadata.metadata(DISTRIBUTION)["Requires-Python"] or ""
+    except importlib.metadata.PackageNotFoundError:
+        pins, requires_python = {}, ""
+        checks.append(Check(False, "the resnet-signs package is not installed", "run `make install` in the project"))
+    minimum = tuple(int(p) for p in re.findall(r"\d+", requires_python)[:2]) or (3, 11)
+    python = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] >= minimum:
+        checks.append(Check(True, f"Python {python}"))
+    else:
+        wanted = ".".join(map(str, minimum))
+        checks.append(Check(False, f"Python {python}, but the course needs {wanted} or newer", "install a newer Python"))
+    tf_pin = pins.get("tensorflow-cpu") or pins.get("tensorflow")
+    checks.append(_version_check("TensorFlow", tf.__version__, tf_pin))
+    checks.append(_version_check("Keras", keras.__version__, pins.get("keras")))
+    checks.append(data_check())
+    return checks
+
+
+def data_check() -> Check:
+    """Whether the prepared SIGNS files are in :func:`resnet_signs.paths.data_dir`."""
+    folder = paths.data_dir()
+    missing = [name for name in DATA_FILES if not (folder / name).is_file()]
+    if missing:
+        return Check(False, f"SIGNS data missing in {folder} ({', '.join(missing)})", "run `make data` in the project")
+    return Check(True, f"SIGNS data in {folder}")
+
+
+def enable_memory_growth(config) -> Check:
+    """Let TensorFlow allocate GPU memory as it needs it instead of all of it at start.
+
+    Args:
+        config: ``tf.config`` (a parameter so that the GPU branches can be tested without one).
+
+    Returns:
+        The device line of the setup report.
+    """
+    gpus = config.list_physical_devices("GPU")
+    if not gpus:
+        return Check(True, "device: CPU (no GPU found)", "fine for the exercises; full training is slow on a CPU")
+    try:
+        for gpu in gpus:
+            config.experimental.set_memory_growth(gpu, True)
+    except RuntimeError:
+        # TensorFlow refuses once a GPU is initialised: only a fresh kernel can change it.
+        return Check(
+            False,
+            f"device: {len(gpus)} GPU(s), memory growth NOT enabled",
+            "TensorFlow already used the GPU: restart the kernel and run this cell first",
+        )
+    return Check(True, f"device: {len(gpus)} GPU(s), memory growth on (a shared GPU is not monopolised)")
+
+
+def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
+    """Check the environment, configure the device, fix the seeds, and print the report.
+
+    Missing data or a version mismatch does not stop the notebook: exercises 1-3 need
+    neither, so the report says what to fix and the student carries on.
+
+    Args:
+        seed: seed for Python's ``random``, NumPy and the backend (``keras.utils.set_random_seed``).
+        verbose: print one line per check.
+
+    Returns:
+        The checks, in the order printed.
+    """
+    import keras
+    import tensorflow as tf
+
+    checks = environment_checks()
+    checks.append(enable_memory_growth(tf.config))
+    keras.utils.set_random_seed(seed)
+    checks.append(Check(True, f"random seed {seed} (Python, NumPy, {keras.backend.backend()})"))
+    reason = quick_reason()
+    if reason:
+        checks.append(Check(True, "training budget: smoke run", f"{reason} asks for a run of seconds"))
+    else:
+        checks.append(Check(True, "training budget: full recipe", f"set {QUICK_ENV}=1 for a run of seconds"))
+    if verbose:
+        for check in checks:
+            print(check)
+        if not all(check.ok for check in checks):
+            print("Fix the ✗ lines above when you can; exercises 1-3 work without the data.")
+    return checks
+
+
+# --- Shapes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageRow:
+    """One row of :func:`stage_summary`: a part of the network and its output shape."""
+
+    name: str
+    blocks: int
+    shape: tuple
+
+
+def _shape(layer) -> tuple:
+    return tuple(layer.output.shape)
+
+
+def stage_summary(model) -> list[StageRow]:
+    """Output shape of the stem, of each stage of residual blocks, and of the head.
+
+    A stage is a run of consecutive residual blocks (``Add`` layers) with the same output
+    shape: each stage starts with a convolutional block that changes the shape.
+
+    Args:
+        model: a functional ``keras.Model`` built from ``keras.layers``.
+
+    Returns:
+        Rows in network order: ``stem`` (up to the first max pooling), ``stage 2``, ...,
+        then every layer after the last block.
+    """
+    layers = list(model.layers)
+    adds = [i for i, layer in enumerate(layers) if type(layer).__name__ == "Add"]
+    rows = []
+    pools = [i for i, layer in enumerate(layers) if type(layer).__name__ == "MaxPooling2D"]
+    if pools and (not adds or pools[0] < adds[0]):
+        rows.append(StageRow("stem", 0, _shape(layers[pools[0]])))
+    for i in adds:
+        shape = _shape(layers[i])
+        if rows and rows[-1].name.startswith("stage") and rows[-1].shape == shape:
+            rows[-1] = StageRow(rows[-1].name, rows[-1].blocks + 1, shape)
+        else:
+            stage = sum(row.name.startswith("stage") for row in rows) + 2
+            rows.append(StageRow(f"stage {stage}", 1, shape))
+    head_start = adds[-1] + 1 if adds else (pools[0] + 1 if pools else 0)
+    for layer in layers[head_start:]:
+        kind = type(layer).__name__
+        if kind in ("Activation", "ReLU", "InputLayer"):
+            continue
+        rows.append(StageRow(kind, 0, _shape(layer)))
+    return rows
+
+
+def print_stage_summary(model) -> None:
+    """Print :func:`stage_summary` as a table, with the parameter count."""
+    rows = stage_summary(model)
+    if not any(row.name.startswith("stage") for row in rows):
+        print("No residual blocks found: join each block's shortcut with keras.layers.Add().")
+    print(f"{'part':<20}{'blocks':>7}  output shape")
+    for row in rows:
+        blocks = str(row.blocks) if row.blocks else ""
+        print(f"{row.name:<20}{blocks:>7}  {row.shape}")
+    print(f"parameters: {model.count_params():,}")

@@ -46,14 +46,15 @@ def prepare(x_train, y_train, x_test, y_test, size: int = 32) -> Signs:
             raise UsageError(f"image size must divide {x.shape[1]}. Received: size={size}")
         return downsample(x, x.shape[1] // size) if x.shape[1] != size else x
 
-    def labels(y):
+    def labels(y, m):
         y = np.asarray(y)
-        # Accept the course's (1, m) rows, (m,) ints and (m, 6) one-hot.
-        if y.ndim == 2 and y.shape[1] > 1 and y.shape[0] != 1:
-            y = y.argmax(axis=1)
-        return y.reshape(-1).astype(np.int64)
+        if y.size == m:  # the course's (1, m) rows or (m,) ints
+            return y.reshape(-1).astype(np.int64)
+        if y.ndim == 2 and y.shape[0] == m:  # one-hot (m, classes)
+            return y.argmax(axis=1).astype(np.int64)
+        raise UsageError(f"labels must be (m,), (1, m) or one-hot (m, classes) for {m} images. Received: {y.shape}")
 
-    return Signs(images(x_train), labels(y_train), images(x_test), labels(y_test))
+    return Signs(images(x_train), labels(y_train, len(x_train)), images(x_test), labels(y_test, len(x_test)))
 
 
 def load(size: int = 32) -> Signs:

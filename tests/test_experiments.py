@@ -1,0 +1,204 @@
+"""The "why ResNets work" lab: mechanics on tiny settings (the science is in the README's numbers)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from resnet_signs import cli
+from resnet_signs.errors import UsageError
+from resnet_signs.experiments import gradients, identity, nets, runner, settings, shortcuts, signs
+
+
+@pytest.fixture(scope="module")
+def tiny_signs():
+    """Random SIGNS-shaped data: 48 training and 12 test images, 64x64 uint8 downsampled to 32x32."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(60, 64, 64, 3), dtype=np.uint8)
+    y = np.arange(60) % 6
+    return signs.prepare(x[:48], y[:48].reshape(1, -1), x[48:], y[48:].reshape(1, -1), size=32)
+
+
+@pytest.fixture
+def argv(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["resnet-signs"])  # cli.main rewrites sys.argv
+
+
+# --- the identity ----------------------------------------------------------------------------
+
+def test_zeroed_residual_block_returns_its_non_negative_input_exactly():
+    demo = identity.identity_demo()
+    assert demo["input"].min() >= 0 and demo["input"].max() > 0
+    assert demo["is_identity"] is True
+    assert demo["max_abs_difference"] == 0.0
+    np.testing.assert_array_equal(demo["output"], demo["input"])
+
+
+def test_zeroed_plain_block_loses_the_input_and_negative_inputs_are_clipped():
+    demo = identity.identity_demo(shape=(1, 4, 4, 8), seed=3)
+    assert demo["plain_output_max"] == 0.0
+    assert demo["negative_input_passes"] is False
+
+
+# --- architectures ---------------------------------------------------------------------------
+
+def _expected_plain_params(depth: int, classes: int = 6) -> int:
+    """Convs have no bias; each BN has gamma, beta, moving mean and variance (4 per channel)."""
+    n = (depth - 2) // 6
+    total = 3 * 3 * 3 * 16 + 4 * 16  # stem
+    channels_in = 16
+    for filters in (16, 32, 64):
+        for b in range(n):
+            total += 3 * 3 * (channels_in if b == 0 else filters) * filters + 4 * filters
+            total += 3 * 3 * filters * filters + 4 * filters
+        channels_in = filters
+    return total + 64 * classes + classes  # dense
+
+
+PROJECTIONS = (16 * 32 + 4 * 32) + (32 * 64 + 4 * 64)  # two 1x1 convs + their BNs
+
+
+@pytest.mark.parametrize("depth", [8, 14])
+def test_parameter_counts_match_the_formula(depth):
+    plain = nets.build_net(depth, residual=False)
+    assert plain.count_params() == _expected_plain_params(depth)
+    assert nets.build_net(depth, residual=True, shortcut="zero-pad").count_params() == _expected_plain_params(depth)
+    assert nets.build_net(depth, residual=True, shortcut="identity").count_params() == _expected_plain_params(depth)
+    projection = nets.build_net(depth, residual=True, shortcut="projection")
+    assert projection.count_params() == _expected_plain_params(depth) + PROJECTIONS
+
+
+def test_depth_counts_weighted_layers_and_only_residual_nets_add():
+    for depth in (8, 20):
+        plain, resnet = nets.build_net(depth, residual=False), nets.build_net(depth, residual=True)
+        assert len(nets.conv_layers(plain)) + 1 == depth  # 3x3 convs + the dense layer
+        assert not [layer for layer in plain.layers if layer.name.endswith("_add")]
+        assert len([layer for layer in resnet.layers if layer.name.endswith("_add")]) == 3 * (depth - 2) // 6
+
+
+def test_shortcut_parameters_zero_pad_none_projection_the_1x1_convs():
+    assert shortcuts.shortcut_params(nets.build_net(8, True, "zero-pad")) == 0
+    assert shortcuts.shortcut_params(nets.build_net(8, True, "projection")) == PROJECTIONS
+
+
+def test_zero_pad_shortcut_subsamples_and_pads_channels_with_zeros():
+    x = np.arange(2 * 4 * 4 * 3, dtype=np.float32).reshape(2, 4, 4, 3)
+    y = np.asarray(nets.ZeroPadShortcut(7, 2)(x))
+    assert y.shape == (2, 2, 2, 7)
+    np.testing.assert_array_equal(y[..., 2:5], x[:, ::2, ::2, :])
+    assert not y[..., :2].any() and not y[..., 5:].any()
+
+
+@pytest.mark.parametrize("depth", [0, 7, 9, 10, 2, True, "20"])
+def test_bad_depth_is_a_one_line_error(depth):
+    with pytest.raises(UsageError, match=r"^depth must be 6n \+ 2 with n >= 1 .*Received: depth="):
+        nets.build_net(depth)
+
+
+def test_bad_shortcut_is_a_one_line_error():
+    with pytest.raises(UsageError, match="^shortcut must be one of zero-pad, projection, identity. Received"):
+        nets.build_net(8, shortcut="none")
+
+
+# --- gradients -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("residual", [False, True])
+def test_gradient_norms_one_finite_positive_norm_per_conv_layer(tiny_signs, residual):
+    result = gradients.gradient_norms(8, residual, seed=1, data=tiny_signs)
+    model = nets.build_net(8, residual)
+    assert result.layers == [layer.name for layer in nets.conv_layers(model)]
+    assert len(result.norms) == 7
+    assert all(np.isfinite(result.norms)) and min(result.norms) > 0
+    assert (result.depth, result.residual, result.seed, result.step) == (8, residual, 1, 0)
+
+
+def test_gradient_norms_after_steps_differ_from_those_at_init(tiny_signs):
+    at_init = gradients.gradient_norms(8, True, data=tiny_signs)
+    again = gradients.gradient_norms(8, True, data=tiny_signs)
+    trained = gradients.gradient_norms(8, True, steps=2, data=tiny_signs)
+    assert at_init.norms == again.norms  # seeded: reproducible
+    assert trained.step == 2 and trained.norms != at_init.norms
+
+
+def test_negative_steps_is_a_one_line_error(tiny_signs):
+    with pytest.raises(UsageError, match="^steps must be >= 0. Received: steps=-1$"):
+        gradients.gradient_norms(8, True, steps=-1, data=tiny_signs)
+
+
+# --- data and settings -----------------------------------------------------------------------
+
+def test_prepare_averages_2x2_patches_and_flattens_labels():
+    x = np.zeros((1, 64, 64, 3), np.uint8)
+    x[0, 0, 0], x[0, 1, 1] = 255, 255  # two of the top-left patch's four pixels
+    data = signs.prepare(x, np.array([[4]]), x, np.eye(6)[[2]], size=32)
+    assert data.x_train.shape == (1, 32, 32, 3) and data.x_train.dtype == np.float32
+    assert data.x_train[0, 0, 0, 0] == pytest.approx(0.5) and data.x_train[0, 0, 1, 0] == 0
+    assert data.y_train.tolist() == [4] and data.y_test.tolist() == [2]
+
+
+def test_bad_settings_are_one_line_errors():
+    with pytest.raises(UsageError, match="^seeds must be at least 1. Received: seeds=0$"):
+        settings.settings_for("depth", "quick", seeds=0)
+    with pytest.raises(UsageError, match="^unknown experiment setting\\(s\\): colour"):
+        settings.settings_for("depth", "quick", colour="red")
+    with pytest.raises(UsageError, match="^budget must be one of full, quick, smoke. Received: budget='huge'$"):
+        settings.settings_for("depth", "huge")
+
+
+def test_budget_is_smoke_under_nbgrader(monkeypatch):
+    monkeypatch.delenv("RESNET_SIGNS_QUICK", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert settings.default_budget() == "quick"
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert settings.default_budget() == "smoke"
+
+
+# --- the CLI and the cache -------------------------------------------------------------------
+
+def test_cli_writes_json_and_png_then_hits_the_cache(tmp_path, monkeypatch, capsys, argv, tiny_signs):
+    monkeypatch.setattr(signs, "load", lambda size=32: tiny_signs)
+    command = ["experiment", "depth", "--smoke", "--depths", "8", "--out", str(tmp_path)]
+    assert cli.main(command) == 0
+    first = capsys.readouterr().out
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 2 and files[0].endswith(".json") and files[1].endswith(".png")
+    record = json.loads((tmp_path / files[0]).read_text())
+    assert record["experiment"] == "depth" and record["settings"]["depths"] == [8]
+    assert {(r["depth"], r["residual"]) for r in record["results"]["runs"]} == {(8, False), (8, True)}
+    assert "depth (smoke): ran" in first
+
+    def must_not_run(*_):
+        raise AssertionError("the cached results should have been used")
+
+    monkeypatch.setitem(runner.EXPERIMENTS, "depth", dataclasses.replace(runner.EXPERIMENTS["depth"], run=must_not_run))
+    (tmp_path / files[1]).unlink()  # a missing plot is redrawn from the JSON
+    assert cli.main(command) == 0
+    second = capsys.readouterr().out
+    assert "depth (smoke): loaded cached results" in second
+    assert sorted(p.name for p in tmp_path.iterdir()) == files
+    assert first.splitlines()[1:] == second.splitlines()[1:]  # same table from the JSON
+
+
+def test_cli_unknown_experiment_is_a_one_line_error(capsys, argv):
+    assert cli.main(["experiment", "bogus"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("resnet-signs experiment: error: unknown experiment 'bogus': "
+                   "choose one of depth, gradients, extra-block, shortcuts")
+
+
+def test_cli_bad_depth_is_a_one_line_error(capsys, argv, tmp_path):
+    assert cli.main(["experiment", "depth", "--smoke", "--depths", "8,9", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("resnet-signs experiment: error: depth must be 6n + 2 with n >= 1")
+    assert err[-1].endswith("Received: depth=9")
+    assert not list(tmp_path.iterdir())
+
+
+def test_labels_that_do_not_match_the_images_are_a_one_line_error():
+    x = np.zeros((3, 64, 64, 3), np.uint8)
+    with pytest.raises(UsageError, match=r"^labels must be \(m,\), \(1, m\) or one-hot .* for 3 images. Received: \(2,\)$"):
+        signs.prepare(x, np.array([1, 2]), x, np.array([1, 2, 3]))

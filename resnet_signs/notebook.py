@@ -190,8 +190,8 @@ def enable_memory_growth(config) -> Check:
 def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
     """Check the environment, configure the device, fix the seeds, and print the report.
 
-    Missing data or a version mismatch does not stop the notebook: exercises 1-3 need
-    neither, so the report says what to fix and the student carries on.
+    Nothing here raises: a missing data file or a version mismatch becomes a ✗ line that
+    says what to run, so the student sees every problem at once.
 
     Args:
         seed: seed for Python's ``random``, NumPy and the backend (``keras.utils.set_random_seed``).
@@ -216,7 +216,7 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
         for check in checks:
             print(check)
         if not all(check.ok for check in checks):
-            print("Fix the ✗ lines above when you can; exercises 1-3 work without the data.")
+            print("Fix the ✗ lines above, then restart the kernel and run this cell again.")
     return checks
 
 

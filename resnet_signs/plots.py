@@ -143,6 +143,40 @@ def _as_images(x) -> np.ndarray:
     return x if x.dtype == np.uint8 else np.clip(x, 0.0, 1.0)
 
 
+def show_examples(x, y, n: int = 6):
+    """The first ``n`` images, each titled with its label.
+
+    Args:
+        x: images of shape (m, height, width, 3), ``uint8`` or floats in [0, 1].
+        y: their labels (indices, the course's (1, m) row, or one-hot).
+        n: at most this many images are shown.
+
+    Returns:
+        The figure.
+
+    Raises:
+        UsageError: the images and labels disagree in number, or ``n`` is not positive.
+    """
+    images = _as_images(x)
+    labels = class_indices(y, "y")
+    if len(images) != len(labels):
+        raise UsageError(f"x and y must hold the same number of images. Received: {len(images)} and {len(labels)}")
+    _check_n(n)
+    shown = min(n, len(images))
+    fig, axes = plt.subplots(1, shown, figsize=(1.9 * shown, 2.2), layout="constrained", squeeze=False)
+    for index, axis in enumerate(axes[0]):
+        axis.imshow(images[index].squeeze())
+        axis.set_title(f"#{index}: {labels[index]} finger{'' if labels[index] == 1 else 's'}", fontsize=9)
+        axis.axis("off")
+    fig.suptitle(f"The first {shown} of {len(images)} images, with their labels")
+    return fig
+
+
+def _check_n(n) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise UsageError(f"n must be a positive integer. Received: n={n!r}")
+
+
 def show_misclassified(x, y_true, y_pred, n: int = 6):
     """The first ``n`` images whose prediction is wrong, each titled with its true and predicted class.
 
@@ -164,8 +198,7 @@ def show_misclassified(x, y_true, y_pred, n: int = 6):
         raise UsageError(
             f"x, y_true and y_pred must hold the same number of images. Received: {len(images)}, {len(t)}, {len(p)}"
         )
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise UsageError(f"n must be a positive integer. Received: n={n!r}")
+    _check_n(n)
     wrong = np.flatnonzero(t != p)
     shown = wrong[:n]
     if len(shown) == 0:

@@ -138,7 +138,7 @@ def test_setup_without_data_prints_the_fix_and_carries_on(clean_env, tmp_path, c
     assert "✓ TensorFlow 2.21.0" in lines and "✓ Keras 3.15.1" in lines
     assert f"✗ SIGNS data missing in {tmp_path} (train_signs.h5, test_signs.h5) — run `make data` in the project" in lines
     assert "✓ random seed 3 (Python, NumPy, tensorflow)" in lines
-    assert lines[-1] == "Fix the ✗ lines above when you can; exercises 1-3 work without the data."
+    assert lines[-1] == "Fix the ✗ lines above, then restart the kernel and run this cell again."
     assert [c.ok for c in checks].count(False) == 1
     assert all(line[0] in "✓✗" for line in lines[:-1])
 

@@ -173,3 +173,16 @@ def test_block_diagrams_show_main_path_shortcut_and_add(draw, title_start, boxes
     x_of = {t.get_text(): t.get_position()[0] for t in ax.texts}
     relu_xs = [t.get_position()[0] for t in ax.texts if t.get_text() == "ReLU"]
     assert max(relu_xs) > x_of["+"] > sorted(relu_xs)[-2]
+
+
+def test_show_examples_titles_each_image_with_its_label():
+    x = np.zeros((5, 8, 8, 3), np.uint8)
+    fig = plots.show_examples(x, np.array([[3, 1, 4, 1, 5]]), n=3)
+    assert [ax.get_title() for ax in fig.axes] == ["#0: 3 fingers", "#1: 1 finger", "#2: 4 fingers"]
+    assert fig._suptitle.get_text() == "The first 3 of 5 images, with their labels"
+
+
+def test_show_examples_refuses_mismatched_labels():
+    with pytest.raises(UsageError) as info:
+        plots.show_examples(np.zeros((5, 8, 8, 3)), [0, 1])
+    assert str(info.value) == "x and y must hold the same number of images. Received: 5 and 2"

@@ -76,7 +76,12 @@ def _case_hint(block, obs, expected, case, training, check_structure) -> str | N
     want = np.asarray(expected[f"{case.name}.out.{training}"])
     structural = None
     if check_structure:
-        structural = structure_hint(block, _structures(obs, case), _structures(expected, case), case)
+        got_structures = _structures(obs, case)
+        if got is None and "error" in got_structures[True]:
+            # Failed both ways: the run's own error says more than the keras.Input one.
+            structural = _partial_hint(got_structures[True], _structures(expected, case)[True])
+        else:
+            structural = structure_hint(block, got_structures, _structures(expected, case), case)
     call = f"{block}(X{_call_args(case, training)})"
     if got is None:
         error = obs.get(f"{case.name}.error.{training}", "returned nothing")
@@ -143,8 +148,6 @@ def _shortcut_hint(block, g, w, case) -> str | None:
         return "✗ the shortcut path needs a 1x1 Conv2D with stride s and BatchNormalization"
     if gs[0]["strides"] != ws[0]["strides"]:
         return "✗ the stride belongs on the first 1x1 conv and on the shortcut"
-    if gs[0]["filters"] != ws[0]["filters"]:
-        return f"✗ the shortcut Conv2D needs F3 = {ws[0]['filters']} filters, got {gs[0]['filters']}"
     return None
 
 
@@ -206,6 +209,9 @@ def _conv_hint(block, g, w, case) -> str | None:
         if sorted(got) == sorted(want):
             return f"✗ use F1, F2, F3 = filters in this order: the convolutions need {want} filters, got {got}"
         return f"✗ the main path's Conv2D filters should be {want} (from filters), got {got}"
+    gs, ws = g["shortcut"] or [], w["shortcut"] or []
+    if gs and ws and gs[0]["filters"] != ws[0]["filters"]:  # kinds already match (_shortcut_hint)
+        return f"✗ the shortcut Conv2D needs F3 = {ws[0]['filters']} filters, got {gs[0]['filters']}"
     return None
 
 

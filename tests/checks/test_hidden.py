@@ -1,0 +1,145 @@
+"""The hidden tests: valid answers pass all nine, mistakes fail with the right hint, and
+observe/judge keep their contract (plain data out, never raise for student code)."""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+
+import numpy as np
+import pytest
+
+from resnet_signs import paths
+from resnet_signs.instructor import load_hidden_tests, run_hidden_test
+
+from . import student_variants as sv
+from .test_public import CONV_MISTAKES, IDENTITY_MISTAKES, RESNET_MISTAKES
+
+hidden = load_hidden_tests()
+BLOCK_IDS = {
+    "identity_block": [t for t in hidden.TESTS if t.startswith("identity_block")],
+    "convolutional_block": [t for t in hidden.TESTS if t.startswith("convolutional_block")],
+}
+RESNET_IDS = [t for t in hidden.TESTS if t.startswith("ResNet50")]
+
+
+def _judge(test_id, namespace):
+    return hidden.judge(test_id, hidden.observe(test_id, namespace))
+
+
+def test_there_is_one_entry_per_test_cell_of_the_contract():
+    contract = (paths.PROJECT_ROOT / "docs" / "CONTRACTS.md").read_text()
+    cells = re.findall(r"^\| `(\w+_(?:public|hidden_\w+))` \|", contract, flags=re.M)
+    assert len(cells) == 9 and sorted(cells) == sorted(hidden.TESTS)
+
+
+@pytest.mark.parametrize(
+    "block, variant",
+    [("identity_block", v) for v in (sv.identity_course, sv.identity_plus_relu_layer, sv.identity_loop)]
+    + [("convolutional_block", v) for v in (sv.conv_course, sv.conv_loop_plus)],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_valid_blocks_pass_every_block_test(block, variant):
+    for test_id in BLOCK_IDS[block]:
+        assert _judge(test_id, {block: variant}) == (True, f"✓ {test_id}: passed.")
+
+
+@pytest.mark.parametrize("variant", [sv.resnet_course, sv.resnet_stage_loop], ids=lambda v: v.__name__)
+def test_valid_resnet50_passes_every_resnet_test(variant):
+    namespace = {"identity_block": sv.identity_course, "convolutional_block": sv.conv_course, "ResNet50": variant}
+    for test_id in RESNET_IDS:
+        assert _judge(test_id, namespace) == (True, f"✓ {test_id}: passed.")
+
+
+# The hidden cases use other f, so some hints carry other numbers than the public ones.
+_STRUCTURE_HINT = {
+    sv.identity_valid_padding: "the middle convolution must use padding='same' and kernel size f",
+    sv.identity_kernel_3: "the middle convolution must use padding='same' and kernel size f (f=1; got kernel 3x3",
+    sv.identity_filters_swapped: "use F1, F2, F3 = filters in this order: the convolutions need [3, 5, 6] filters",
+    sv.conv_filters_swapped: "use F1, F2, F3 = filters in this order: the convolutions need [2, 4, 6] filters",
+}
+BLOCK_MISTAKES = [("identity_block", v, h) for v, h in IDENTITY_MISTAKES] + [
+    ("convolutional_block", v, h) for v, h in CONV_MISTAKES
+] + [("identity_block", sv.identity_unseeded, "use initializer(seed=0) for every Conv2D")]
+
+
+@pytest.mark.parametrize("block, variant, hint", BLOCK_MISTAKES, ids=lambda v: getattr(v, "__name__", ""))
+def test_block_mistakes_fail_the_hidden_tests_with_the_right_hint(block, variant, hint):
+    hint = _STRUCTURE_HINT.get(variant, hint)
+    for kind in ("hidden_structure", "hidden_values"):
+        passed, message = _judge(f"{block}_{kind}", {block: variant})
+        assert not passed and message.startswith("✗ ") and hint in message, (kind, message)
+
+
+def test_unseeded_initializer_passes_the_public_test_but_not_the_hidden_ones():
+    assert _judge("identity_block_public", {"identity_block": sv.identity_unseeded})[0]
+
+
+def test_a_value_only_mistake_fails_values_but_not_structure():
+    namespace = {"identity_block": sv.identity_bn_epsilon}
+    passed, message = _judge("identity_block_hidden_values", namespace)
+    assert not passed and "values differ from the expected output" in message
+    assert _judge("identity_block_hidden_structure", namespace)[0]
+
+
+@pytest.mark.parametrize("variant, hint", RESNET_MISTAKES, ids=lambda v: getattr(v, "__name__", ""))
+def test_resnet_mistakes_fail_the_shapes_test_with_the_right_hint(variant, hint):
+    passed, message = _judge("ResNet50_hidden_shapes", {"ResNet50": variant})
+    assert not passed and hint in message, message
+
+
+def test_the_variants_test_says_which_input_shape_failed():
+    passed, message = _judge("ResNet50_hidden_variants", {"ResNet50": sv.resnet_stage3_stride_1})
+    assert not passed
+    assert message.startswith("✗ with input_shape=(48, 48, 3), classes=10: stage 3 should downsample with s=2")
+
+
+def test_resnet_tests_use_the_reference_blocks_so_a_block_bug_costs_once():
+    broken = dict(vars(sv), identity_block=sv.identity_main_path_only)
+    resnet = types.FunctionType(sv.resnet_course.__code__, broken, "ResNet50", sv.resnet_course.__defaults__)
+    namespace = {"ResNet50": resnet}
+    assert not _judge("ResNet50_public", namespace)[0]
+    assert _judge("ResNet50_hidden_shapes", namespace)[0]
+
+
+def test_observations_are_plain_data_and_survive_a_json_round_trip():
+    observation = hidden.observe("convolutional_block_hidden_values", {"convolutional_block": sv.conv_course})
+    for value in observation.values():
+        assert isinstance(value, np.ndarray) or json.loads(json.dumps(value)) == value
+    as_lists = json.loads(json.dumps({k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in observation.items()}))
+    assert hidden.judge("convolutional_block_hidden_values", as_lists)[0]
+
+
+def test_observe_reports_a_missing_function_instead_of_raising():
+    observation = hidden.observe("ResNet50_hidden_shapes", {})
+    assert observation == {"error": "ResNet50 is not defined (run its cell first)"}
+    assert hidden.judge("ResNet50_hidden_shapes", observation) == (
+        False, "✗ ResNet50 could not be tested: ResNet50 is not defined (run its cell first)"
+    )
+
+
+def test_observe_catches_a_crashing_student_function():
+    def crashing(input_shape=(64, 64, 3), classes=6):
+        raise ZeroDivisionError("oops")
+
+    passed, message = _judge("ResNet50_hidden_shapes", {"ResNet50": crashing})
+    assert not passed and message == "✗ ResNet50(input_shape=(64, 64, 3), classes=6) raised ZeroDivisionError: oops"
+
+
+@pytest.mark.parametrize("observation", [{"public.out.False": "junk"}, {}, ["not", "a", "dict"]], ids=repr)
+def test_judge_rejects_malformed_observations_without_raising(observation):
+    passed, message = hidden.judge("identity_block_public", observation)
+    assert not passed and message.startswith("✗ ")
+
+
+def test_unknown_test_id_is_named():
+    with pytest.raises(KeyError, match="unknown test id 'identity_block_secret'"):
+        hidden.observe("identity_block_secret", {})
+
+
+def test_run_hidden_test_prints_success_and_raises_the_hint(capsys):
+    run_hidden_test("identity_block_hidden_structure", {"identity_block": sv.identity_course})
+    assert capsys.readouterr().out == "✓ identity_block_hidden_structure: passed.\n"
+    with pytest.raises(AssertionError, match=r"^✗ BatchNormalization must normalise the channel axis"):
+        run_hidden_test("identity_block_hidden_structure", {"identity_block": sv.identity_bn_axis_1})

@@ -234,7 +234,7 @@ def _training_hint(got: dict, want: dict) -> str | None:
             if bn["training"] is not training:
                 return (
                     "✗ pass `training=training` to BatchNormalization "
-                    f"(called with training={training}, a BatchNormalization got training={bn['training']})"
+                    f"(the block was called with training={training}; a BatchNormalization got training={bn['training']})"
                 )
     return None
 
@@ -244,13 +244,16 @@ def _initializer_hint(g: dict, w: dict) -> str | None:
     want = convs(w)[0]["initializer"]
     for conv in convs(g):
         if conv["initializer"] != want:
-            got = conv["initializer"]
-            seed = got["config"].get("seed", "-")
             return (
                 "✗ use initializer(seed=0) for every Conv2D (kernel_initializer=initializer(seed=0)); "
-                f"got {got['class']} with seed={seed}, expected {want['class']} with seed={want['config'].get('seed', '-')}"
+                f"expected {_init_name(want)}, got {_init_name(conv['initializer'])}"
             )
     return None
+
+
+def _init_name(init: dict) -> str:
+    seed = f"(seed={init['config']['seed']})" if "seed" in init["config"] else ""
+    return init["class"] + seed
 
 
 # --------------------------------------------------------------------------- ResNet-50

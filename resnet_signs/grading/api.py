@@ -1,0 +1,193 @@
+"""``grade()``: grade a folder of submissions and write every output. The CLI wraps this.
+
+Output layout (all under ``out``; nothing is ever written elsewhere except the gradebook):
+
+- ``grades.csv``: rebuilt at the end from the per-student records (see :mod:`.reports`);
+- ``<slug>/results.json``, ``<slug>/feedback.html``: per student, ``slug`` from
+  :func:`.submissions.safe_slug`;
+- ``<slug>/record.json``: the grade and its cache key, written last and atomically as soon
+  as the student is graded. A later run reuses it when the notebook and the grader are
+  unchanged (unless ``force``), so re-running is idempotent and an interrupted run resumes
+  without losing or redoing a finished student.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+import resnet_signs
+from resnet_signs import paths
+from resnet_signs.errors import UsageError
+from resnet_signs.grading import gradebook, reports
+from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, check_scheduler, execute
+from resnet_signs.grading.model import Limits, Status, SubmissionGrade
+from resnet_signs.grading.progress import Progress
+from resnet_signs.grading.submissions import ASSIGNMENT_ID, NOTEBOOK_NAME, Submission, find_submissions
+
+# The front's own modules: changing them changes no grade, so they stay out of the cache key.
+_FRONT = {"api.py", "cli.py", "gradebook.py", "jobs.py", "progress.py", "reports.py", "submissions.py", "__init__.py"}
+
+
+@dataclass
+class GradeRun:
+    """What :func:`grade` did.
+
+    Attributes:
+        grades: one grade per submission that was graded or reused.
+        reused: students whose earlier grade was reused.
+        failed: ``{student: message}`` where the grader itself failed (nothing recorded).
+    """
+
+    grades: list[SubmissionGrade] = field(default_factory=list)
+    reused: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def grade(
+    submissions: Path,
+    *,
+    out: Path,
+    workers: int = 1,
+    timeout: float = Limits.timeout,
+    memory_mb: int = Limits.memory_mb,
+    scheduler: str | None = None,
+    course: Path | None = None,
+    db_url: str | None = None,
+    force: bool = False,
+    progress: TextIO | None = None,
+    grader: str = DEFAULT_GRADER,
+) -> GradeRun:
+    """Grade every submission under ``submissions`` and write the outputs to ``out``.
+
+    Args:
+        submissions: one folder per student (or nbgrader's ``submitted/`` layout).
+        out: output folder; must not be inside ``submissions``.
+        workers: local processes grading in parallel.
+        timeout: wall-clock seconds allowed for one submission.
+        memory_mb: memory limit of one submission's sandbox.
+        scheduler: a Dask scheduler address (``tcp://HOST:PORT``) to run the jobs on instead.
+        course: the nbgrader course directory (default: :func:`resnet_signs.paths.course_dir`).
+        db_url: the gradebook's SQLAlchemy URL (default: the course's nbgrader config).
+        force: grade again even when an earlier grade could be reused.
+        progress: where the progress bar goes (default stderr).
+        grader: ``module:function`` grading one notebook (tests substitute their own).
+
+    Returns:
+        A :class:`GradeRun`.
+
+    Raises:
+        UsageError: a bad argument (missing or empty folder, ``out`` inside it, workers < 1...).
+    """
+    course = Path(course) if course else paths.course_dir()
+    submissions, out = Path(submissions), Path(out)
+    _check_arguments(submissions, out, workers, timeout, memory_mb, scheduler)
+    found = find_submissions(submissions)
+    source = course / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME
+    if not source.is_file():
+        raise UsageError(f"no source notebook at {source}: run `resnet-signs release` or pass --course")
+    limits = Limits(timeout=float(timeout), memory_mb=int(memory_mb),
+                    cell_timeout=min(Limits.cell_timeout, float(timeout)))
+    version = grader_version(course, source, limits, grader)
+    db_url = db_url or gradebook.course_db_url(course)
+    gradebook.ensure_assignment(db_url, course)
+
+    run, todo = GradeRun(), []
+    by_student: dict[str, Submission] = {s.student: s for s in found}
+    for sub in found:
+        key = _cache_key(sub, version)
+        previous = None if force else _load_record(out / sub.slug / "record.json", key)
+        if previous is not None:
+            _finish(out, sub, previous, key, db_url, run)
+            run.reused.add(sub.student)
+        else:
+            data = sub.notebook.read_bytes() if sub.notebook.is_file() else b""
+            todo.append((Job(sub.student, data, str(source), limits, grader), key))
+
+    bar = Progress(len(todo), stream=progress)
+    keys = {job.student: key for job, key in todo}
+    for job, result in execute([job for job, _ in todo], workers=workers, scheduler=scheduler):
+        sub = by_student[job.student]
+        if isinstance(result, Exception):
+            run.failed[sub.student] = f"{type(result).__name__}: {result}".splitlines()[0]
+        else:
+            _finish(out, sub, _annotate(sub, reports.grade_from_dict(result)), keys[job.student], db_url, run)
+        bar.advance(sub.student)
+
+    reports.write_atomic(out / "grades.csv", reports.grades_csv(run.grades))
+    return run
+
+
+def grader_version(course: Path, source: Path, limits: Limits, grader: str) -> str:
+    """A hash of everything that decides a grade besides the notebook: the grading core and the
+    checks it uses, the hidden tests, the reference, the source notebook, the limits."""
+    package = Path(resnet_signs.__file__).parent
+    if grader == DEFAULT_GRADER:
+        files = sorted(p for p in (package / "grading").glob("*.py") if p.name not in _FRONT)
+        files += sorted((package / "checks").glob("*"))
+    else:  # another grading function (tests): its own module is the code that decides
+        files = [Path(importlib.import_module(grader.partition(":")[0]).__file__)]
+    files += [course / "hidden_tests.py", course / "reference.py", source]
+    digest = hashlib.sha256(f"{resnet_signs.__version__}|{grader}|{sorted(asdict(limits).items())}".encode())
+    for path in files:
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_key(sub: Submission, version: str) -> str:
+    data = sub.notebook.read_bytes() if sub.notebook.is_file() else b"<no notebook>"
+    return hashlib.sha256(hashlib.sha256(data).digest() + version.encode()).hexdigest()
+
+
+def _load_record(path: Path, key: str) -> SubmissionGrade | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        return reports.grade_from_dict(record["grade"]) if record.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent or unreadable: grade again
+
+
+def _annotate(sub: Submission, grade: SubmissionGrade) -> SubmissionGrade:
+    """Say why a missing notebook scored nothing, and keep the real name."""
+    grade.student = sub.student
+    if not sub.notebook.is_file():
+        for f in grade.functions:
+            f.status, f.detail = Status.INVALID_NOTEBOOK, f"no {NOTEBOOK_NAME} in the student's folder"
+    return grade
+
+
+def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url: str, run: GradeRun) -> None:
+    folder = (out / sub.slug).resolve()
+    if folder.parent != out.resolve():  # safe_slug makes this impossible; refuse rather than trust it
+        raise UsageError(f"refusing to write outside {out} for student {sub.student!r}")
+    reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)})
+    gradebook.record(db_url, grade)
+    run.grades.append(grade)
+
+
+def _check_arguments(submissions: Path, out: Path, workers, timeout, memory_mb, scheduler) -> None:
+    if not isinstance(workers, int) or workers < 1:
+        raise UsageError(f"--workers must be a whole number of at least 1, got {workers!r}")
+    if not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, got {timeout!r}")
+    if not (isinstance(memory_mb, int) and memory_mb >= 256):
+        raise UsageError(f"--memory-limit must be at least 256 (MB), got {memory_mb!r}")
+    if scheduler:
+        check_scheduler(scheduler)
+    src, dst = submissions.resolve(), out.resolve()
+    if dst == src or src in dst.parents:
+        raise UsageError(f"--out {out} is inside the submissions folder {submissions}: choose a folder outside it")
+
+
+def print_summary(run: GradeRun, stream: TextIO | None = None) -> None:
+    """The end-of-run table, then one line per grader failure."""
+    stream = stream or sys.stdout
+    print(reports.summary_table(run.grades, run.reused), file=stream)
+    for student, message in sorted(run.failed.items()):
+        print(f"NOT GRADED {student}: the grader failed: {message}", file=stream)

@@ -1,0 +1,61 @@
+"""``resnet-signs grade DIR --out OUT``: a thin wrapper around :func:`resnet_signs.grading.api.grade`.
+
+Defaults come from ``grade()``'s signature, so the command and the function cannot disagree.
+Exit status: 0 when every submission was graded (a student's crash or timeout is a grade),
+1 when the grader itself failed on some submission, 2 for a bad argument (one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+from pathlib import Path
+
+
+def _default(name: str):
+    from resnet_signs.grading.api import grade
+
+    return inspect.signature(grade).parameters[name].default
+
+
+def _number(kind):
+    """Parse as ``kind`` but leave range checks (with their one-line errors) to ``grade()``."""
+
+    def parse(text: str):
+        try:
+            return kind(text)
+        except ValueError:
+            return text  # grade() rejects it with a one-line UsageError
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("submissions", type=Path, metavar="DIR",
+                        help="folder with one folder per student holding Residual_Networks.ipynb "
+                             "(nbgrader's submitted/<student>/residual_networks/ layout works too)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (outside DIR)")
+    parser.add_argument("--workers", type=_number(int), default=_default("workers"),
+                        help="submissions graded in parallel by local processes (default: %(default)s)")
+    parser.add_argument("--timeout", type=_number(float), default=_default("timeout"),
+                        help="wall-clock seconds for one submission (default: %(default)s)")
+    parser.add_argument("--memory-limit", type=_number(int), default=_default("memory_mb"), metavar="MB",
+                        help="memory limit of one submission's sandbox in MB (default: %(default)s)")
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=_default("scheduler"),
+                        help="run the jobs on this existing Dask cluster instead of local processes")
+    parser.add_argument("--course", type=Path, default=None,
+                        help="nbgrader course directory (default: autograder/, or RESNET_SIGNS_COURSE)")
+    parser.add_argument("--db", default=None,
+                        help="gradebook SQLAlchemy URL (default: the course's, sqlite in the course directory)")
+    parser.add_argument("--force", action="store_true", help="grade again even when an earlier grade is reusable")
+
+
+def run(args: argparse.Namespace) -> int:
+    from resnet_signs.grading.api import grade, print_summary
+
+    result = grade(args.submissions, out=args.out, workers=args.workers, timeout=args.timeout,
+                   memory_mb=args.memory_limit, scheduler=args.scheduler, course=args.course,
+                   db_url=args.db, force=args.force)
+    print_summary(result)
+    print(f"outputs in {args.out}/ (grades.csv, <student>/results.json, <student>/feedback.html)")
+    return 1 if result.failed else 0

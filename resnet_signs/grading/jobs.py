@@ -1,0 +1,120 @@
+"""Running grading jobs: in this process, in local worker processes, or on a Dask cluster.
+
+A job carries the notebook's bytes (not its path), so a worker needs no access to the
+submissions folder and never writes next to it: it grades a private copy in its own
+temporary directory and returns the grade as plain data. Only the parent writes outputs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import re
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from resnet_signs.errors import UsageError
+from resnet_signs.grading.model import Limits
+
+#: The function that grades one notebook (``module:function``), see docs/CONTRACTS.md.
+DEFAULT_GRADER = "resnet_signs.grading.core:grade_submission"
+_DASK_ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs to grade one submission.
+
+    Attributes:
+        student: the real name.
+        notebook: the submitted file's bytes (empty when the student handed in nothing).
+        source_notebook: the instructor's source notebook (a path valid on the worker).
+        limits: resource limits for the sandbox.
+        grader: ``module:function`` that grades one notebook.
+    """
+
+    student: str
+    notebook: bytes
+    source_notebook: str
+    limits: Limits
+    grader: str = DEFAULT_GRADER
+
+
+def run_job(job: Job) -> dict:
+    """Grade one submission in a fresh temporary directory; returns the grade as a dict."""
+    from resnet_signs.grading.reports import grade_to_dict
+
+    module_name, _, name = job.grader.partition(":")
+    grade_submission = getattr(importlib.import_module(module_name), name)
+    with tempfile.TemporaryDirectory(prefix="resnet-signs-grade-") as tmp:
+        notebook = Path(tmp) / "submission" / "Residual_Networks.ipynb"
+        notebook.parent.mkdir()
+        notebook.write_bytes(job.notebook)
+        workdir = Path(tmp) / "work"
+        workdir.mkdir()
+        grade = grade_submission(notebook, student=job.student, source_notebook=Path(job.source_notebook),
+                                 limits=job.limits, workdir=workdir)
+    return grade_to_dict(grade)
+
+
+def check_scheduler(address: str) -> str:
+    """``address`` if it looks like a Dask scheduler address, else a UsageError."""
+    if not _DASK_ADDRESS.match(address):
+        raise UsageError(f"--scheduler must look like tcp://HOST:PORT, got {address!r}")
+    return address
+
+
+def execute(jobs: list[Job], *, workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[Job, dict | Exception]]:
+    """Run ``jobs`` and yield ``(job, grade dict or the exception)`` as each one finishes.
+
+    Args:
+        jobs: the submissions to grade.
+        workers: local worker processes (1: grade in this process, one after the other).
+        scheduler: a Dask scheduler address; when given, ``workers`` is ignored and the cluster's
+            workers run the jobs.
+    """
+    if not jobs:
+        return
+    if scheduler:
+        yield from _on_dask(jobs, scheduler)
+    elif workers == 1:
+        for job in jobs:
+            try:
+                yield job, run_job(job)
+            except Exception as exc:  # a grader bug: reported, never cached as a grade
+                yield job, exc
+    else:
+        yield from _in_processes(jobs, workers)
+
+
+def _in_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict | Exception]]:
+    # "spawn": workers must not inherit a forked copy of this process's TensorFlow runtime.
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
+    try:
+        futures = {pool.submit(run_job, job): job for job in jobs}
+        for future in as_completed(futures):
+            exc = future.exception()
+            yield futures[future], (exc if exc is not None else future.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _on_dask(jobs: list[Job], address: str) -> Iterator[tuple[Job, dict | Exception]]:
+    from distributed import Client
+    from distributed import as_completed as dask_completed
+
+    try:
+        client = Client(address, timeout=15)
+    except (OSError, TimeoutError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+    try:
+        # pure=False: two students with the same bytes are still two jobs.
+        futures = {client.submit(run_job, job, pure=False): job for job in jobs}
+        for future in dask_completed(list(futures)):
+            exc = future.exception()
+            yield futures[future], (exc if exc is not None else future.result())
+    finally:
+        client.close()

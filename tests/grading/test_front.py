@@ -1,0 +1,277 @@
+"""The grading front (jobs, reuse, reports, gradebook, CLI) against a fake core: fast and exact.
+
+The fake (tests/grading/fake_core.py) follows the core's contract with trivial verdicts, so
+these tests pin down what the front does with grades; tests/grading/test_front_samples.py
+grades the real sample submissions with the real core.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from resnet_signs import cli
+from resnet_signs.grading import gradebook
+from resnet_signs.grading.api import grade
+from resnet_signs.grading.progress import Progress
+from resnet_signs.grading.submissions import find_submissions, safe_slug
+
+from .fake_core import TESTS
+
+ROOT = Path(__file__).resolve().parents[2]
+FAKE = f"{__package__}.fake_core:grade_submission"
+SOLVED = "def {fn}(*args):\n    return 1\n"
+STUB = "def {fn}(*args):\n    raise NotImplementedError()\n"
+BUGGY = "def {fn}(*args):\n    return 2  # BUG\n"
+WEIRD = "Zoë d'Arc, \"=1+1\" <script>"
+
+
+def _notebook(answers: dict[str, str]) -> nbformat.NotebookNode:
+    """A notebook with the contract's answer and test cells (nbgrader metadata as in the source)."""
+    cells = [nbformat.v4.new_markdown_cell("# Residual Networks")]
+    for fn in ("identity_block", "convolutional_block", "ResNet50"):
+        if fn in answers:
+            cells.append(nbformat.v4.new_code_cell(answers[fn], metadata={"nbgrader": {
+                "grade": False, "grade_id": fn, "locked": False, "schema_version": 3, "solution": True,
+                "task": False}}))
+        for test_id, tfn, points, _ in TESTS:
+            if tfn == fn:
+                cells.append(nbformat.v4.new_code_cell(f"assert {fn}", metadata={"nbgrader": {
+                    "grade": True, "grade_id": test_id, "locked": True, "points": points,
+                    "schema_version": 3, "solution": False, "task": False}}))
+    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                          "display_name": "Python 3"}})
+
+
+def _write(path: Path, nb) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+def _answers(template: str, **overrides: str) -> dict[str, str]:
+    base = {fn: template.format(fn=fn) for fn in ("identity_block", "convolutional_block", "ResNet50")}
+    return {**base, **overrides}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    """A course directory: the real nbgrader_config.py, a small source notebook, and the real
+    hidden tests / reference files (they only feed the cache key here)."""
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy(ROOT / "autograder" / "nbgrader_config.py", root)
+    _write(root / "source" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
+    return root
+
+
+@pytest.fixture(scope="module")
+def submissions(tmp_path_factory) -> Path:
+    """Students covering the front's cases: layouts, odd names, missing and corrupt notebooks."""
+    root = tmp_path_factory.mktemp("submissions")
+    _write(root / "alice" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
+    _write(root / "bob" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(STUB)))
+    _write(root / WEIRD / "Residual_Networks.ipynb", _notebook(_answers(SOLVED, ResNet50=BUGGY.format(fn="ResNet50"))))
+    _write(root / "名前 with space" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
+    (root / "carol").mkdir()  # handed in nothing
+    (root / "dave").mkdir()
+    (root / "dave" / "Residual_Networks.ipynb").write_text("{not json", encoding="utf-8")
+    (root / ".ipynb_checkpoints").mkdir()  # hidden folders are not students
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded(course, submissions, tmp_path_factory):
+    """One grading run shared by the tests that only read its outputs."""
+    out = tmp_path_factory.mktemp("run") / "out"
+    db = f"sqlite:///{out.parent / 'gradebook.db'}"
+    log = out.parent / "calls.log"
+    os.environ["FAKE_CORE_LOG"] = str(log)
+    try:
+        result = grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    finally:
+        del os.environ["FAKE_CORE_LOG"]
+    return {"out": out, "db": db, "result": result, "log": log}
+
+
+def _rows(out: Path) -> list[list[str]]:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def test_grades_csv_has_one_row_per_student_and_function_in_documented_order(graded):
+    rows = _rows(graded["out"])
+    assert rows[0] == ["student", "function", "score", "max_score", "status"]
+    fns = ["identity_block", "convolutional_block", "ResNet50"]
+    students = sorted(["alice", "bob", WEIRD, "名前 with space", "carol", "dave"])
+    assert [r[:2] for r in rows[1:]] == [[s, fn] for s in students for fn in fns]
+    table = {(r[0], r[1]): (r[2], r[4]) for r in rows[1:]}
+    assert table["alice", "ResNet50"] == ("3", "ok")
+    assert table["bob", "identity_block"] == ("0", "ok")  # the nbgrader layout is found
+    assert table[WEIRD, "ResNet50"] == ("1", "ok") and table[WEIRD, "identity_block"] == ("3", "ok")
+    assert table["carol", "identity_block"] == ("0", "invalid-notebook")
+    assert table["dave", "convolutional_block"] == ("0", "invalid-notebook")
+    assert not graded["result"].failed
+
+
+def test_odd_names_get_safe_folders_and_keep_their_real_name(graded):
+    out = graded["out"]
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert len(folders) == 6 and all("/" not in f and not f.startswith(".") for f in folders)
+    weird = out / safe_slug(WEIRD)
+    assert json.loads((weird / "record.json").read_text(encoding="utf-8"))["student"] == WEIRD
+    page = (weird / "feedback.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;" in page and "<script>" not in page
+    assert not (out.parent / "dots").exists() and not (out.parent / "Residual_Networks.ipynb").exists()
+
+
+@pytest.mark.parametrize("name", ["..", ".", "a/b", "a\\b", "", "\x00x", "é" * 300, "CON", "ok_name-1.x"])
+def test_safe_slug_never_escapes_and_never_clashes(name):
+    slug = safe_slug(name)
+    assert slug and not slug.startswith(".") and "/" not in slug and "\\" not in slug and "\x00" not in slug
+    assert len(slug) <= 90
+    assert (slug == name) == (name == "ok_name-1.x" or name == "CON")
+    assert safe_slug("a b") != safe_slug("a_b") != safe_slug("a/b")
+
+
+def test_results_json_is_gradescope_format(graded):
+    results = json.loads((graded["out"] / safe_slug(WEIRD) / "results.json").read_text(encoding="utf-8"))
+    assert results["score"] == 7 and results["execution_time"] == 1.2
+    assert [t["name"] for t in results["tests"]] == [f"{fn}: {t}" for t, fn, _, _ in TESTS]
+    vis = {t["name"].split(": ")[1]: t["visibility"] for t in results["tests"]}
+    assert vis["identity_block_public"] == "visible" and vis["ResNet50_hidden_shapes"] == "after_published"
+    failed = [t for t in results["tests"] if t["score"] == 0]
+    assert [t["name"] for t in failed] == ["ResNet50: ResNet50_hidden_shapes", "ResNet50: ResNet50_hidden_variants"]
+    assert all(t["output"].startswith("failed: ") and t["max_score"] == 1 for t in failed)
+    carol = json.loads((graded["out"] / "carol" / "results.json").read_text(encoding="utf-8"))
+    assert "no Residual_Networks.ipynb" in carol["output"]
+
+
+def test_feedback_says_passed_and_failed_in_words_with_the_hint(graded):
+    page = (graded["out"] / safe_slug(WEIRD) / "feedback.html").read_text(encoding="utf-8")
+    assert page.count("✓ passed") == 7 and page.count("✗ failed") == 2
+    assert "&lt;b&gt;ResNet50&lt;/b&gt; &amp; friends: check the stride" in page
+
+
+def test_gradebook_holds_the_auto_scores(graded):
+    scores = gradebook.read_scores(graded["db"])
+    assert set(scores) == {"alice", "bob", WEIRD, "名前 with space", "carol", "dave"}
+    assert scores["alice"] == {t: 1.0 for t, _, _, _ in TESTS}
+    assert scores[WEIRD]["ResNet50_hidden_variants"] == 0.0 and scores["bob"]["identity_block_public"] == 0.0
+
+
+def test_nbgrader_export_lists_the_students(graded, course, tmp_path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run([sys.executable, "-m", "nbgrader", "export", f"--db={graded['db']}", "--to=export.csv"],
+                   cwd=tmp_path, env=env, check=True, capture_output=True, timeout=120)
+    with open(tmp_path / "export.csv", newline="", encoding="utf-8") as f:
+        rows = {r["student_id"]: r for r in csv.DictReader(f)}
+    # nbgrader's exporter joins fields with bare commas, so a name holding a comma is split
+    # there (our grades.csv quotes it); the student is still exported, under the name's first part.
+    assert set(rows) == {"alice", "bob", WEIRD.split(",")[0], "名前 with space", "carol", "dave"}
+    assert float(rows["alice"]["raw_score"]) == 9 and float(rows["bob"]["raw_score"]) == 0
+
+
+def test_second_run_reuses_every_grade_and_writes_identical_files(graded, course, submissions):
+    out = graded["out"]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    graded["log"].unlink()
+    os.environ["FAKE_CORE_LOG"] = str(graded["log"])
+    try:
+        again = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
+                      progress=open(os.devnull, "w"))
+    finally:
+        del os.environ["FAKE_CORE_LOG"]
+    assert not graded["log"].exists()  # nothing graded again
+    assert len(again.reused) == 6
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_interrupted_run_resumes_without_regrading_finished_students(graded, course, submissions, tmp_path,
+                                                                    monkeypatch):
+    out, db, log = tmp_path / "out", graded["db"], tmp_path / "calls.log"
+    monkeypatch.setenv("FAKE_CORE_LOG", str(log))
+    monkeypatch.setenv("FAKE_CORE_INTERRUPT", "carol")  # a Ctrl-C in the middle of the run
+    with pytest.raises(KeyboardInterrupt):
+        grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    first = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert first and all((out / safe_slug(s) / "record.json").is_file() for s in first)
+    monkeypatch.delenv("FAKE_CORE_INTERRUPT")
+    log.unlink()
+    result = grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    second = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert sorted(first + second) == sorted(["alice", "bob", WEIRD, "名前 with space", "carol", "dave"])
+    assert result.reused == set(first) and len(_rows(out)) == 1 + 6 * 3
+
+
+def test_force_grades_again(graded, course, submissions, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    monkeypatch.setenv("FAKE_CORE_LOG", str(tmp_path / "calls.log"))
+    result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE, force=True,
+                   progress=open(os.devnull, "w"))
+    assert not result.reused and len((tmp_path / "calls.log").read_text().splitlines()) == 6
+
+
+def test_two_worker_processes_give_the_same_grades(graded, course, submissions, tmp_path):
+    out = tmp_path / "out"
+    result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
+                   workers=2, progress=open(os.devnull, "w"))
+    assert not result.failed
+    assert (out / "grades.csv").read_bytes() == (graded["out"] / "grades.csv").read_bytes()
+
+
+def test_a_grader_crash_is_reported_and_not_cached(graded, course, submissions, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_CORE_CRASH", "bob")
+    out = tmp_path / "out"
+    result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
+                   progress=open(os.devnull, "w"))
+    assert result.failed == {"bob": "RuntimeError: a bug in the grader"}
+    assert not (out / "bob").exists() and "bob" not in {r[0] for r in _rows(out)}
+    assert len(_rows(out)) == 1 + 5 * 3
+
+
+def test_progress_prints_periodic_lines_when_not_a_terminal(tmp_path):
+    with open(tmp_path / "log", "w") as stream:
+        bar = Progress(4, stream=stream, interval=3600)
+        for name in "abcd":
+            bar.advance(name)
+    lines = (tmp_path / "log").read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("[" + "#" * 30 + "] 4/4") and "ETA 0:00:00" in lines[0]
+
+
+def _cli_error(capsys, *argv) -> str:
+    assert cli.main(["grade", *map(str, argv)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("resnet-signs grade: error: ")
+    return err
+
+
+def test_cli_errors_are_one_line(capsys, tmp_path, submissions, course):
+    assert "no such folder" in _cli_error(capsys, tmp_path / "nope", "--out", tmp_path / "o")
+    (tmp_path / "empty").mkdir()
+    assert "holds no student folder" in _cli_error(capsys, tmp_path / "empty", "--out", tmp_path / "o")
+    assert "inside the submissions folder" in _cli_error(capsys, submissions, "--out", submissions / "out")
+    assert "inside the submissions folder" in _cli_error(capsys, submissions, "--out", submissions)
+    for bad in ("0", "-3", "two"):
+        assert "--workers must be a whole number" in _cli_error(capsys, submissions, "--out", tmp_path / "o",
+                                                                "--workers", bad)
+    assert "--timeout must be a positive" in _cli_error(capsys, submissions, "--out", tmp_path / "o", "--timeout", "0")
+    assert "--memory-limit must be at least" in _cli_error(capsys, submissions, "--out", tmp_path / "o",
+                                                           "--memory-limit", "lots")
+    assert "--scheduler must look like" in _cli_error(capsys, submissions, "--out", tmp_path / "o",
+                                                      "--scheduler", "localhost")
+    assert "no source notebook" in _cli_error(capsys, submissions, "--out", tmp_path / "o", "--course", tmp_path)
+
+
+def test_submissions_in_a_course_directory_are_read_from_submitted(tmp_path, course):
+    _write(tmp_path / "submitted" / "erin" / "residual_networks" / "Residual_Networks.ipynb", _notebook({}))
+    shutil.copy(course / "nbgrader_config.py", tmp_path)
+    [sub] = find_submissions(tmp_path)
+    assert sub.student == "erin" and sub.notebook.is_file()

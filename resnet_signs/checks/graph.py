@@ -207,11 +207,11 @@ def model_summary(model) -> dict:
         stages[-1]["shape"] = _shape(block["node"].output_tensors[0])
     head, _, _ = _walk_back(output, lambda t: bool(blocks) and t is blocks[-1]["node"].output_tensors[0])
     stem_input = blocks[0]["input"] if blocks else output
-    stem, _, _ = _walk_back(stem_input, lambda t: False)
+    stem, _, _ = _walk_back(stem_input, lambda t: False)  # stops at the InputLayer (no inputs)
     return {
         "params": int(model.count_params()),
         "output_shape": _shape(output),
-        "stem": stem[1:] if stem and stem[0]["op"] == "input" else stem,
+        "stem": stem,
         "stem_shape": _shape(stem_input),
         "stages": stages,
         "head": head,

@@ -59,6 +59,7 @@ class SubmissionGrade:
     execution_time: float  # seconds, wall clock, sandbox included
     output: str = ""  # captured stdout/stderr of the student's code, capped
     tampered_cells: list[str] = field(default_factory=list)  # grade_ids restored from the source
+    isolation: list[str] = field(default_factory=list)  # what the sandbox applied, e.g. "no network (unshare -rn)"
 
     @property
     def score(self) -> float:

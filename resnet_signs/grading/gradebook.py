@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from resnet_signs.grading.model import SubmissionGrade
@@ -70,7 +71,9 @@ def record(db_url: str, grade: SubmissionGrade) -> None:
     """
     from nbgrader.api import MissingEntry
 
-    with _open(db_url) as gb:
+    with _open(db_url) as gb, warnings.catch_warnings():
+        # nbgrader's add_submission triggers SQLAlchemy autoflush warnings that are harmless.
+        warnings.simplefilter("ignore")
         gb.update_or_create_student(grade.student)
         try:
             gb.find_submission(ASSIGNMENT_ID, grade.student)

@@ -107,7 +107,7 @@ def _on_dask(jobs: list[Job], address: str) -> Iterator[tuple[Job, dict | Except
     from distributed import as_completed as dask_completed
 
     try:
-        client = Client(address, timeout=15)
+        client = Client(address, timeout=5)
     except (OSError, TimeoutError) as exc:
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     try:

@@ -6,7 +6,7 @@ Two layouts are accepted, per student folder (the folder name is the student's n
 - ``DIR/<student>/residual_networks/Residual_Networks.ipynb`` (nbgrader's ``submitted/``),
   also when ``DIR`` is the course directory itself (then ``DIR/submitted/`` is used).
 
-A student folder without the notebook is still a submission (graded as an invalid notebook),
+Hidden folders and ``__pycache__`` are skipped. A student folder without the notebook is still a submission (graded as an invalid notebook),
 so a missing file shows up in the grades instead of silently vanishing.
 """
 
@@ -82,7 +82,7 @@ def find_submissions(root: Path) -> list[Submission]:
         raise UsageError(f"{root} is not a folder (give the folder holding one folder per student)")
     if (root / "submitted").is_dir() and (root / "nbgrader_config.py").is_file():
         root = root / "submitted"
-    students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "__pycache__")
     if not students:
         raise UsageError(f"{root} holds no student folder (expected {root}/<student>/{NOTEBOOK_NAME})")
     found = [Submission(p.name, _notebook_in(p), safe_slug(p.name)) for p in students]

@@ -275,3 +275,29 @@ def test_submissions_in_a_course_directory_are_read_from_submitted(tmp_path, cou
     shutil.copy(course / "nbgrader_config.py", tmp_path)
     [sub] = find_submissions(tmp_path)
     assert sub.student == "erin" and sub.notebook.is_file()
+
+
+@pytest.mark.slow
+def test_dask_cluster_gives_the_same_grades(graded, course, submissions, tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    # The cluster's worker processes import the fake core from the tests folder.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parents[1]), *sys.path]))
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None,
+                                  processes=True) as cluster:
+        out = tmp_path / "out"
+        result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
+                       scheduler=cluster.scheduler_address, progress=open(os.devnull, "w"))
+    assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+    assert not result.failed and not result.reused
+    assert (out / "grades.csv").read_bytes() == (graded["out"] / "grades.csv").read_bytes()
+
+
+def test_unreachable_scheduler_is_a_one_line_error(capsys, graded, submissions, course, tmp_path):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    err = _cli_error(capsys, submissions, "--out", tmp_path / "o", "--course", course,
+                     "--db", graded["db"], "--scheduler", f"tcp://127.0.0.1:{port}")
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err

@@ -40,7 +40,7 @@ def plot_depth(results, ax=None):
         seeds = [(r.depth, r.train_error) for r in results.runs if r.residual == residual]
         ax.scatter(*zip(*seeds), s=12, alpha=0.5, color=_color(residual))
     ax.set(xlabel="depth (weighted layers)", ylabel="training error, last epoch",
-           title="Deeper plain nets train worse; ResNets do not")
+           title="Training error vs depth (mean, min-max over seeds, dots: seeds)")
     ax.set_xticks(sorted({r.depth for r in results.runs}))
     ax.legend()
     return ax

@@ -51,6 +51,7 @@ class Outcome:
     """What ``run_or_load`` did and where it left the files."""
 
     name: str
+    budget: str
     settings: Settings
     results: object
     json_path: Path
@@ -93,7 +94,7 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
         results = experiment.results.from_dict(cached["results"])
         if not png_path.exists():
             save_plot(name, results, png_path)
-        return Outcome(name, settings, results, json_path, png_path, True, cached["elapsed_s"])
+        return Outcome(name, budget, settings, results, json_path, png_path, True, cached["elapsed_s"])
 
     if data is None:
         from resnet_signs.experiments import signs
@@ -113,7 +114,7 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
     tmp.write_text(json.dumps(record, indent=1))
     tmp.replace(json_path)  # atomic: a killed run never leaves half a cache file
     save_plot(name, results, png_path)
-    return Outcome(name, settings, results, json_path, png_path, False, elapsed)
+    return Outcome(name, budget, settings, results, json_path, png_path, False, elapsed)
 
 
 def save_plot(name: str, results, path: Path) -> None:

@@ -149,7 +149,7 @@ def release(
     check: bool = False,
     course: Path | None = None,
     root: Path | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Build the nbgrader source, student release and solution of each assignment.
 
@@ -160,11 +160,12 @@ def release(
         course: nbgrader course directory (default ``paths.course_dir()``).
         root: where ``assignments/`` and ``solutions/`` live (default: the folder holding the
             course directory, i.e. the project root).
-        log: receives progress lines.
+        log: receives progress lines (default: printed, flushed).
 
     Returns:
         The files written, or with ``check`` one ``"PATH (why)"`` line per stale file.
     """
+    log = log or _progress
     course = (course or paths.course_dir()).resolve()
     root = (root or course.parent).resolve()
     with tempfile.TemporaryDirectory(prefix="resnet-signs-release-") as tmp:
@@ -175,6 +176,11 @@ def release(
             for b in builds:
                 step(b)
     return [line for b in builds for line in b.report]
+
+
+def _progress(line: str) -> None:
+    # Flushed: a release runs for many minutes, often with its output sent to a log file.
+    print(line, flush=True)
 
 
 def _emit(b: Build, path: Path, nb: NotebookNode, *, cells_only: bool = False) -> None:

@@ -63,7 +63,8 @@ def nbgrader(course: Path, *args: str, timeout: int = 600) -> subprocess.Complet
         text=True,
         timeout=timeout,
     )
-    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    output = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{output}"
     return result
 
 

@@ -54,7 +54,7 @@ def tiny_grades(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def course_grades(tmp_path_factory):
-    missing = [p.name for p in (paths.data_dir() / "train_signs.h5", paths.data_dir() / "test_signs.h5") if not p.is_file()]
+    missing = [name for name in ("train_signs.h5", "test_signs.h5") if not (paths.data_dir() / name).is_file()]
     if missing:
         pytest.skip(f"no prepared SIGNS data ({', '.join(missing)}): run `make data`")
     course = copy_course(tmp_path_factory.mktemp("course") / "autograder")

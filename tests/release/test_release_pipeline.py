@@ -104,7 +104,8 @@ def test_check_names_every_notebook_made_stale_by_a_markdown_edit(released, tmp_
 
 
 def test_unknown_assignment_is_a_one_line_error(tiny_project):
-    with pytest.raises(ReleaseError, match=r"^unknown assignment 'nope': choose from residual_networks, why_resnets_work$"):
+    message = r"^unknown assignment 'nope': choose from residual_networks, why_resnets_work$"
+    with pytest.raises(ReleaseError, match=message):
         _release(tiny_project, assignments=["nope"])
 
 
@@ -120,7 +121,8 @@ def _use_fixture(project, fixture):
 
 def test_hidden_tests_outside_a_test_cell_fail_in_nbgrader_with_its_reason(tiny_project):
     _use_fixture(tiny_project, "hidden-tests-outside-test-cell.md")
-    with pytest.raises(ReleaseError, match=r"^nbgrader generate_assignment residual_networks failed: .*Hidden test region"):
+    message = r"^nbgrader generate_assignment residual_networks failed: .*Hidden test region"
+    with pytest.raises(ReleaseError, match=message):
         _release(tiny_project, execute=False, assignments=["residual_networks"])
 
 
@@ -132,7 +134,8 @@ def test_duplicate_grade_ids_are_refused(tiny_project):
 
 def test_a_failing_solution_cell_is_named(tiny_project):
     _use_fixture(tiny_project, "solution-cell-raises.md")
-    with pytest.raises(ReleaseError, match=r"Residual_Networks\.md: cell cell-002 raised ValueError: the solution is broken$"):
+    message = r"Residual_Networks\.md: cell cell-002 raised ValueError: the solution is broken$"
+    with pytest.raises(ReleaseError, match=message):
         _release(tiny_project, execute=True, assignments=["residual_networks"])
 
 

@@ -75,9 +75,11 @@ def summary_lines(name: str, results) -> list[str]:
     if name == "extra-block":
         lines = ["seed  model     train err  test err  ||out-in||/||in|| before -> after  mean |gamma| before -> after"]
         for r in results.runs:
-            lines.append(f"{r.seed:>4}  {r.kind:<8}  {r.train_error:>9.3f}  {r.test_error:>8.3f}"
-                         f"  {r.change_before:>22.3f} -> {r.change_after:.3f}"
+            line = f"{r.seed:>4}  {r.kind:<8}  {r.train_error:>9.3f}  {r.test_error:>8.3f}"
+            if r.kind != "base":  # the base net has no appended layers to probe
+                line += (f"  {r.change_before:>22.3f} -> {r.change_after:.3f}"
                          f"  {r.gamma_before:>16.3f} -> {r.gamma_after:.3f}")
+            lines.append(line)
         return lines
     if name == "shortcuts":
         lines = ["depth  shortcut    params   shortcut params  train error      test error"]

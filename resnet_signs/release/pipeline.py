@@ -1,8 +1,10 @@
 """The release pipeline: jupytext Markdown -> nbgrader source -> student release + solution.
 
 ``release()`` runs ``STEPS`` in order. Each step does one thing to a :class:`Build` (one per
-assignment); every step runs for all assignments before the next step starts, so the cheap,
-most often failing steps finish for every notebook before the slow executions begin.
+assignment). The cheap steps run for every assignment before the next step starts, so the most
+often failing ones finish for every notebook before the slow executions begin; each slow
+solution is then executed and written before the next one starts, so that a failure in one
+notebook does not throw away another's long run.
 """
 
 from __future__ import annotations
@@ -132,6 +134,7 @@ def publish_solution(b: Build) -> None:
 # Order matters: build_source writes the notebook generate_release hands to nbgrader;
 # publish_release needs nbgrader's output; build_solution -> execute_solution ->
 # publish_solution is independent of nbgrader but comes last because execution is slow.
+# The steps up to SLOW_FROM run step by step across assignments, the rest assignment by assignment.
 STEPS: tuple[Callable[[Build], None], ...] = (
     build_source,
     generate_release,
@@ -140,6 +143,7 @@ STEPS: tuple[Callable[[Build], None], ...] = (
     execute_solution,
     publish_solution,
 )
+SLOW_FROM = STEPS.index(execute_solution)
 
 
 def release(
@@ -172,8 +176,11 @@ def release(
         builds = [
             Build(a, course, root, execute, check, Path(tmp) / a.id, log) for a in select(assignments)
         ]
-        for step in STEPS:
+        for step in STEPS[:SLOW_FROM]:
             for b in builds:
+                step(b)
+        for b in builds:
+            for step in STEPS[SLOW_FROM:]:
                 step(b)
     return [line for b in builds for line in b.report]
 

@@ -139,6 +139,16 @@ def test_a_failing_solution_cell_is_named(tiny_project):
         _release(tiny_project, execute=True, assignments=["residual_networks"])
 
 
+def test_a_solution_that_fails_later_keeps_the_earlier_executed_one(tiny_project):
+    lab = tiny_project / "autograder/source/why_resnets_work/Why_ResNets_Work.md"
+    shutil.copy(FIXTURES / "solution-cell-raises.md", lab)
+    with pytest.raises(ReleaseError, match=r"Why_ResNets_Work\.md: cell cell-002 raised ValueError"):
+        _release(tiny_project, execute=True)
+    nb = nbformat.read(tiny_project / "solutions/residual_networks/Residual_Networks.ipynb", as_version=4)
+    assert nb.cells[-1].outputs[0].text == "trained: ((64, 64, 3), 6)\n"
+    assert not (tiny_project / "solutions/why_resnets_work/Why_ResNets_Work.ipynb").exists()
+
+
 def test_cli_check_exits_1_naming_missing_files(released, tmp_path, monkeypatch, capsys):
     project = _copy(released, tmp_path)
     (project / "solutions/why_resnets_work/Why_ResNets_Work.ipynb").unlink()

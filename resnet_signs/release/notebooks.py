@@ -147,6 +147,29 @@ def scrub_paths(nb: NotebookNode, root: Path) -> NotebookNode:
     return nb
 
 
+#: Native (absl/C++) log lines TensorFlow writes to the kernel's stderr: they carry timestamps
+#: and process ids, say nothing to a reader and would make every regenerated solution differ.
+_NATIVE_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d)")
+
+
+def drop_native_logs(nb: NotebookNode) -> NotebookNode:
+    """Remove TensorFlow's native log lines from stderr outputs (and streams left empty)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                lines = output.text.splitlines(keepends=True)
+                output.text = "".join(line for line in lines if not _NATIVE_LOG.match(line))
+                if not output.text:
+                    continue
+            kept.append(output)
+        cell.outputs = kept
+    return nb
+
+
 def cell_signature(nb: NotebookNode) -> list[tuple]:
     """What ``--check`` compares for executed notebooks: everything but outputs."""
     return [(c.get("id"), c.cell_type, c.source, c.metadata) for c in nb.cells]

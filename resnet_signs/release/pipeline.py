@@ -113,7 +113,8 @@ def build_solution(b: Build) -> None:
 
 
 def execute_solution(b: Build) -> None:
-    """Run the solution top to bottom (full training); keep its outputs, minus dataset images.
+    """Run the solution top to bottom (full training); keep its outputs, minus dataset images
+    and TensorFlow's native log lines.
 
     Skipped with ``--no-execute`` and ``--check`` (which compares cells, not outputs).
     """
@@ -123,7 +124,7 @@ def execute_solution(b: Build) -> None:
     _copy_assets(b.assignment.markdown(b.course).parent, workdir)
     b.log(f"executing {b.markdown_label} (full training: this can take many minutes)")
     nb = executing.execute(b.solution, workdir=workdir, label=b.markdown_label, log=b.log)
-    b.solution = nbs.scrub_paths(nbs.replace_dataset_images(nb), b.root)
+    b.solution = nbs.scrub_paths(nbs.drop_native_logs(nbs.replace_dataset_images(nb)), b.root)
 
 
 def publish_solution(b: Build) -> None:

@@ -56,3 +56,21 @@ def test_scrub_paths_makes_project_paths_relative_in_every_text_output(tmp_path)
     text = nbformat.writes(out)
     assert str(root) not in text
     assert "resnet_signs/x.py:3" in text and "File a.py" in text and "'data'" in text
+
+
+def test_drop_native_logs_keeps_python_warnings_and_drops_emptied_streams():
+    native = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795431293.493809   25965 port.cc:153] oneDNN custom operations are on.\n"
+    )
+    mixed = native + "x.py:3: UserWarning: careful\n"
+    cell = new_code_cell("import tensorflow", outputs=[
+        new_output("stream", name="stderr", text=native),
+        new_output("stream", name="stderr", text=mixed),
+        new_output("stream", name="stdout", text="I0000 00:00:1 stdout is the notebook's own\n"),
+    ])
+    out = nbs.drop_native_logs(_nb(cell))
+    assert [o.text for o in out.cells[0].outputs] == [
+        "x.py:3: UserWarning: careful\n",
+        "I0000 00:00:1 stdout is the notebook's own\n",
+    ]

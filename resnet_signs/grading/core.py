@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from resnet_signs.instructor import load_hidden_tests
 PRIORITY = (Status.MISSING, Status.MEMORY, Status.TIMEOUT, Status.ERROR, Status.TAMPERED)
 _KILLED = {"memory": Status.MEMORY, "cell-timeout": Status.TIMEOUT, "total-timeout": Status.TIMEOUT}
 NOT_REACHED = "not reached"
+#: Judging runs the reference (Keras) and fills per-process caches: one thread at a time.
+_JUDGE_LOCK = threading.Lock()
 _OUTCOME = {"timeout": Status.TIMEOUT, "error": Status.ERROR, "memory": Status.MEMORY}
 
 
@@ -134,13 +137,13 @@ def _death(result: runner.Attempt, limits: Limits) -> str:
         return f"ran past the per-cell limit ({limits.cell_timeout:g} s) and ignored the interrupt"
     if result.killed == "total-timeout":
         return f"ran past the whole-submission limit ({limits.timeout:g} s)"
-    code = result.returncode
-    if code is not None and code < 0:
+    number = runner.signal_of(result.returncode)
+    if number is not None:
         try:
-            return f"crashed ({signal.Signals(-code).name})"
+            return f"crashed ({signal.Signals(number).name})"
         except ValueError:
-            return f"crashed (signal {-code})"
-    return f"exited with status {code} (os._exit or a fatal error)"
+            return f"crashed (signal {number})"
+    return f"exited with status {result.returncode} (os._exit or a fatal error)"
 
 
 def _child_env(sandbox: Path) -> dict:
@@ -169,11 +172,12 @@ def _child_env(sandbox: Path) -> dict:
 
 def _judge(spec: planning.Spec, results: Path) -> dict[str, tuple[bool, str] | None]:
     """Each test's ``(passed, message)``, or ``None`` when the sandbox recorded no observation."""
-    hidden = load_hidden_tests()
     verdicts = {}
-    for test in spec.tests:
-        observation = observations.load(results, test.test_id)
-        verdicts[test.test_id] = None if observation is None else hidden.judge(test.test_id, observation)
+    with _JUDGE_LOCK:
+        hidden = load_hidden_tests()
+        for test in spec.tests:
+            observation = observations.load(results, test.test_id)
+            verdicts[test.test_id] = None if observation is None else hidden.judge(test.test_id, observation)
     return verdicts
 
 
@@ -215,6 +219,9 @@ def _function_grade(function, spec, plan, execution, tests) -> FunctionGrade:
         if spec.test(test_id).function == function:
             statuses.append(Status.TAMPERED)
             details.append(f"test cell {test_id} was {how}; graded with the original")
+    for cell, section, name in plan.suspicious:
+        if section in (function, None):
+            details.append(f"cell {cell} uses the instructor's {name}: check it by hand")
     failed = [t.message for t in mine if not t.passed]
     if failed and not details:
         details.append(failed[0])

@@ -18,6 +18,10 @@ import nbformat
 
 from resnet_signs.errors import CourseError
 
+#: Names that only the instructor's side uses. The sandbox must be able to read the reference
+#: (the ResNet50 tests substitute its blocks), so code that reaches for it is flagged for a human.
+INSTRUCTOR_NAMES = re.compile(r"load_reference|load_hidden_tests|hidden_tests|resnet_signs_reference|"
+                              r"RESNET_SIGNS_COURSE|reference\.py|resnet_signs\.instructor")
 _HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*\n?", re.DOTALL | re.MULTILINE)
 
 
@@ -56,6 +60,7 @@ class Plan:
     steps: list[dict]
     answers: set[str] = field(default_factory=set)  # answer cells present in the submission
     tampered: dict[str, str] = field(default_factory=dict)  # test id -> "edited" / "deleted" / "duplicated"
+    suspicious: list[tuple[int, str | None, str]] = field(default_factory=list)  # (cell, section, name found)
 
 
 def normalise(text: str) -> str:
@@ -145,6 +150,9 @@ def build(nb, spec: Spec) -> Plan:
             plan.answers.add(grade_id)
             placed.setdefault(grade_id, len(plan.steps))
         plan.steps.append({"kind": "code", "source": source, "cell": index, "function": section, "answer": answer})
+        found = sorted(set(INSTRUCTOR_NAMES.findall(source)))
+        if found:
+            plan.suspicious.append((index, section, ", ".join(found)))
     _restore_deleted(plan, spec, placed)
     last = max((i for i, s in enumerate(plan.steps) if s["kind"] == "observe"), default=-1)
     del plan.steps[last + 1 :]

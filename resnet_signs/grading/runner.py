@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -34,7 +36,7 @@ CELL_GRACE = 5.0
 MAX_FILE_BYTES = 512 * 1024 * 1024
 POLL = 0.1
 
-# Inside a user + network + mount namespace: everything read-only but the sandbox folder,
+# Inside user + network + mount + PID namespaces: everything read-only but the sandbox folder,
 # then no capabilities left, so student code cannot remount. Fallback: plain process group.
 _ISOLATE = r"""
 set -e
@@ -44,8 +46,18 @@ for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do
   case "$m" in "$SANDBOX"|/proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue;; esac
   mount -o remount,bind,ro "$m" 2>/dev/null || true
 done
-exec setpriv --bounding-set=-all --inh-caps=-all --no-new-privs "$@"
+cd "$PWD"  # re-enter the working folder through the writable bind mount
+# A private, small /dev/shm: files there would hold memory that no process's RSS shows.
+mount -t tmpfs -o size=64m,nosuid,nodev tmpfs /dev/shm 2>/dev/null || true
+# Not exec'd: this shell stays PID 1 of the namespace, so the child is an ordinary process
+# (signals such as SIGSEGV kill it) and its fate comes back as the shell's status (128 + signal).
+setpriv --bounding-set=-all --inh-caps=-all --no-new-privs "$@" && exit 0 || exit $?
 """
+
+
+#: absl/glog lines TensorFlow prints before it reads TF_CPP_MIN_LOG_LEVEL ("I0000 00:00:... port.cc:153] ...").
+_TF_LOG = re.compile(r"^(?:[IWE]\d{4} \d\d:\d\d:[\d.]+ +\d+ [\w.]+:\d+\] .*|WARNING: All log messages before "
+                     r"absl::InitializeLog\(\) is called are written to STDERR)\n?", re.MULTILINE)
 
 
 @dataclass
@@ -69,8 +81,10 @@ class Output:
             del self.tail[:excess]
 
     def text(self) -> str:
+        """The kept output, TensorFlow's start-up log lines removed (they carry timestamps and pids)."""
         middle = f"\n[... {self.dropped} bytes of output discarded ...]\n" if self.dropped else ""
-        return (bytes(self.head).decode("utf-8", "replace") + middle + bytes(self.tail).decode("utf-8", "replace"))
+        text = bytes(self.head).decode("utf-8", "replace") + middle + bytes(self.tail).decode("utf-8", "replace")
+        return _TF_LOG.sub("", text)
 
 
 @dataclass
@@ -94,13 +108,21 @@ class Attempt:
         return started[-1] if started else None
 
 
+#: user (root mapped to us), network, mount and PID namespaces; the PID namespace hides every
+#: process outside the sandbox and dies with it.
+_UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child",
+            "--mount-proc"]
+
+
 @lru_cache(maxsize=1)
 def isolation_available() -> bool:
-    """Whether unprivileged user/network/mount namespaces work here (``unshare -rnm``)."""
+    """Whether the namespaces and the read-only remount work here (probed once per process)."""
     if not (shutil.which("unshare") and shutil.which("setpriv")):
         return False
     try:
-        probe = subprocess.run(["unshare", "-rnm", "true"], capture_output=True, timeout=10)
+        with tempfile.TemporaryDirectory(prefix="resnet-signs-probe-") as folder:
+            probe = subprocess.run([*_UNSHARE, "sh", "-c", _ISOLATE, "isolate", str(Path(folder).resolve()), "true"],
+                                   capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
         return False
     return probe.returncode == 0
@@ -110,18 +132,35 @@ def isolation_notes() -> list[str]:
     """What isolation :func:`command` applies, for the record."""
     notes = ["own process group", "private working and temporary folders", f"files up to {MAX_FILE_BYTES >> 20} MiB"]
     if isolation_available():
-        notes += ["no network (unshare -rn)", "read-only filesystem outside the sandbox folder", "no capabilities"]
+        notes += ["no network (unshare --net)", "read-only filesystem outside the sandbox folder",
+                  "own PID namespace", "no capabilities"]
     else:
-        notes += ["network and filesystem not isolated (unshare -rnm unavailable)"]
+        notes += ["network and filesystem not isolated (unprivileged namespaces unavailable)"]
     return notes
 
 
 def command(plan: Path, sandbox: Path) -> list[str]:
-    """The child's command line, wrapped in namespaces where the OS allows."""
-    child = [sys.executable, "-m", "resnet_signs.grading.sandbox", str(plan)]
+    """The sandbox child's command line, isolated where the OS allows."""
+    return isolated([sys.executable, "-m", "resnet_signs.grading.sandbox", str(plan)], sandbox)
+
+
+def isolated(argv: list[str], sandbox: Path) -> list[str]:
+    """``argv`` wrapped in namespaces (writable: ``sandbox`` only), or unchanged where they are unavailable."""
     if not isolation_available():
-        return child
-    return ["unshare", "-rnm", "sh", "-c", _ISOLATE, "isolate", str(sandbox), *child]
+        return list(argv)
+    # Resolved: the mount table lists real paths, and the script compares against it.
+    return [*_UNSHARE, "sh", "-c", _ISOLATE, "isolate", str(sandbox.resolve()), *argv]
+
+
+def signal_of(returncode: int | None) -> int | None:
+    """The signal that killed the child, from its status (negative, or 128 + n through the shell)."""
+    if returncode is None:
+        return None
+    if returncode < 0:
+        return -returncode
+    if isolation_available() and 128 < returncode < 128 + 65:
+        return returncode - 128
+    return None
 
 
 def _limit_files() -> None:  # runs in the child between fork and exec

@@ -88,7 +88,7 @@ def run(plan: dict) -> None:
     for index, step in enumerate(plan["steps"]):
         if index in skip or step.get("test_id") in observed:
             continue
-        progress.write(event="start", step=index)
+        progress.write(event="start", step=index, time=time.time())
         outcome, detail = "ok", ""
         try:
             _armed = True
@@ -118,7 +118,7 @@ def run(plan: dict) -> None:
             detail = _one_line(error)
         sys.stdout.flush()
         sys.stderr.flush()
-        progress.write(event="end", step=index, outcome=outcome, detail=detail)
+        progress.write(event="end", step=index, outcome=outcome, detail=detail, time=time.time())
     progress.write(event="done")
 
 

@@ -206,7 +206,7 @@ FIXTURES = {
     ],
     "edited-test-cell": _replace("identity_block_public", 'print("all checks passed")'),
     "deleted-test-cell": _delete("convolutional_block_hidden_values"),
-    "infinite-loop": _edit("ResNet50", "    ### BEGIN SOLUTION\n", "    ### BEGIN SOLUTION\n    while True:\n        pass\n"),
+    "infinite-loop": _edit("ResNet50", "def ResNet50(", "while True:  # an infinite loop in the answer cell\n    pass\n\ndef ResNet50("),
     "stubborn-loop": _insert_after("convolutional_block", (
         "import time\nwhile True:  # swallows the grader's interrupt: the parent must kill it\n"
         "    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass")),
@@ -219,6 +219,10 @@ FIXTURES = {
     "huge-output": _insert_after("identity_block", 'for _ in range(100):\n    print("x" * 1_000_000)'),
     "syntax-error": _edit("identity_block", "    F1, F2, F3 = filters\n", "    F1, F2, F3 = filters)\n"),
     "renamed-function": _edit("identity_block", "def identity_block(", "def my_identity_block("),
+    # Answers with the instructor's reference: cannot be prevented in-process, so it is flagged.
+    "uses-reference": _edit("identity_block", "    return X",
+                            "    return X\n\nfrom resnet_signs.instructor import load_reference\n"
+                            "identity_block = load_reference().identity_block"),
     # Each of these has a bug in one function and tries to make its tests pass anyway.
     "monkeypatch-assert": lambda nb: [
         _edit("identity_block", '    X = layers.Add()([X, X_shortcut])\n    X = layers.Activation("relu")(X)\n',

@@ -27,6 +27,7 @@ def execute(
     label: str,
     log: Callable[[str], None] | None = None,
     timeout: int = CELL_TIMEOUT_S,
+    report_after_s: float = 10,
 ) -> NotebookNode:
     """Run every code cell of ``nb`` in a new ``python3`` kernel; stop at the first error.
 
@@ -34,8 +35,9 @@ def execute(
         nb: the notebook (copied, not modified).
         workdir: the kernel's working directory (files the notebook writes land there).
         label: how messages name the notebook.
-        log: receives one line per cell that took more than 10 s.
+        log: receives one line per cell that took more than ``report_after_s`` seconds.
         timeout: seconds allowed per cell.
+        report_after_s: how long a cell must run to be reported.
 
     Returns:
         The executed notebook, outputs included, without per-cell timing metadata.
@@ -54,9 +56,9 @@ def execute(
     def on_start(cell, cell_index):
         current.update(cell=cell, started=time.monotonic())
 
-    def on_complete(cell, cell_index):
+    def on_executed(cell, cell_index, execute_reply):
         seconds = time.monotonic() - current["started"]
-        if seconds > 10:
+        if seconds >= report_after_s:
             log(f"  {label}: cell {cell.get('id')} ({cell_index + 1}/{len(nb.cells)}) took {seconds:.0f} s")
 
     client = NotebookClient(
@@ -67,7 +69,7 @@ def execute(
         record_timing=False,
         allow_errors=False,
         on_cell_start=on_start,
-        on_cell_complete=on_complete,
+        on_cell_executed=on_executed,  # (on_cell_complete fires when the request is sent)
     )
     try:
         return client.execute(env=env)

@@ -9,6 +9,7 @@ import pytest
 
 from resnet_signs import cli
 from resnet_signs.release import ReleaseError, release
+from resnet_signs.release import execute as executing
 from resnet_signs.release.notebooks import BANNER_ID, IMAGES_NOT_COMMITTED
 
 from .conftest import FIXTURES, make_tiny_project
@@ -147,6 +148,17 @@ def test_a_solution_that_fails_later_keeps_the_earlier_executed_one(tiny_project
     nb = nbformat.read(tiny_project / "solutions/residual_networks/Residual_Networks.ipynb", as_version=4)
     assert nb.cells[-1].outputs[0].text == "trained: ((64, 64, 3), 6)\n"
     assert not (tiny_project / "solutions/why_resnets_work/Why_ResNets_Work.ipynb").exists()
+
+
+def test_execution_reports_each_slow_cell_after_it_ran(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t")])
+    nb.cells += [
+        nbformat.v4.new_code_cell("import time; time.sleep(1.5)", id="slow"),
+        nbformat.v4.new_code_cell("1", id="fast"),
+    ]
+    lines = []
+    executing.execute(nb, workdir=tmp_path, label="t.md", log=lines.append, report_after_s=1.0)
+    assert len(lines) == 1 and lines[0].startswith("  t.md: cell slow (2/3) took")
 
 
 def test_cli_check_exits_1_naming_missing_files(released, tmp_path, monkeypatch, capsys):

@@ -71,6 +71,8 @@ def results_json(grade: SubmissionGrade) -> dict:
     ]
     problems = [f"{f.function}: {f.status.value}" + (f" ({f.detail})" if f.detail else "")
                 for f in grade.functions if f.status is not Status.OK]
+    if grade.tampered_cells:
+        problems.append(f"edited test cells were restored from the original: {', '.join(grade.tampered_cells)}")
     return {
         "score": _number(grade.score),
         "execution_time": round(grade.execution_time, 1),
@@ -100,6 +102,8 @@ def feedback_html(grade: SubmissionGrade) -> str:
         f"<li>{e(f.function)}: {e(f.status.value)}{' — ' + e(f.detail) if f.detail else ''}</li>"
         for f in grade.functions if f.status is not Status.OK
     )
+    if grade.tampered_cells:
+        notes += f"<li>Edited test cells were restored from the original: {e(', '.join(grade.tampered_cells))}</li>"
     return "\n".join([
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -28,7 +28,6 @@ from resnet_signs.instructor import load_hidden_tests
 
 #: Most specific first: the status a function gets when several things went wrong.
 PRIORITY = (Status.MISSING, Status.MEMORY, Status.TIMEOUT, Status.ERROR, Status.TAMPERED)
-_KILLED = {"memory": Status.MEMORY, "cell-timeout": Status.TIMEOUT, "total-timeout": Status.TIMEOUT}
 NOT_REACHED = "not reached"
 #: Judging runs the reference (Keras) and fills per-process caches: one thread at a time.
 _JUDGE_LOCK = threading.Lock()
@@ -96,6 +95,7 @@ def _execute(plan: planning.Plan, notebook: Path, sandbox: Path, limits: Limits,
         plan_file = plans / f"plan-{attempt}.json"
         plan_file.write_text(json.dumps({
             "steps": plan.steps, "skip": sorted(skip), "observed": observed, "cell_timeout": limits.cell_timeout,
+            "max_file_bytes": runner.MAX_FILE_BYTES,
             "results": str(sandbox / "results"), "progress": str(progress),
         }))
         result = runner.run_child(plan_file, progress, sandbox=sandbox, env=env, limits=limits,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -32,7 +31,8 @@ from resnet_signs.grading.model import Limits
 MAX_RESTARTS = 3
 #: The parent's own kill comes this long after the child's per-cell interrupt should have fired.
 CELL_GRACE = 5.0
-#: Largest file the child may write (RLIMIT_FSIZE): printing or saving cannot fill the disk.
+#: Largest file the child may write (RLIMIT_FSIZE, set by the child itself before any student
+#: code: no ``preexec_fn``, which is unsafe in a threaded parent such as a Dask worker).
 MAX_FILE_BYTES = 512 * 1024 * 1024
 POLL = 0.1
 
@@ -163,11 +163,6 @@ def signal_of(returncode: int | None) -> int | None:
     return None
 
 
-def _limit_files() -> None:  # runs in the child between fork and exec
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault must not dump gigabytes of core
-
-
 def _tree_rss(process: psutil.Process) -> int:
     total = 0
     try:
@@ -228,7 +223,7 @@ def run_child(plan: Path, progress: Path, *, sandbox: Path, env: dict, limits: L
     """Run one child until it exits or is killed; ``deadline`` is a ``time.monotonic()`` value."""
     proc = subprocess.Popen(
         command(plan, sandbox), cwd=sandbox / "work", env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_limit_files,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )
     drain = threading.Thread(target=_drain, args=(proc.stdout, output), daemon=True)
     drain.start()

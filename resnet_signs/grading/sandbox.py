@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import signal
 import sys
 import time
@@ -122,8 +123,15 @@ def run(plan: dict) -> None:
     progress.write(event="done")
 
 
+def _limit_resources(max_file_bytes: int) -> None:
+    """Hard limits, set before any student code: no file over ``max_file_bytes``, no core dumps."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfault must not write gigabytes of core
+
+
 def main(argv: list[str]) -> int:
     plan = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    _limit_resources(int(plan["max_file_bytes"]))
     run(plan)
     sys.stdout.flush()
     # Skip interpreter teardown: student threads or atexit hooks must not hang a finished run.

@@ -206,7 +206,8 @@ FIXTURES = {
     ],
     "edited-test-cell": _replace("identity_block_public", 'print("all checks passed")'),
     "deleted-test-cell": _delete("convolutional_block_hidden_values"),
-    "infinite-loop": _edit("ResNet50", "def ResNet50(", "while True:  # an infinite loop in the answer cell\n    pass\n\ndef ResNet50("),
+    "infinite-loop": _edit("ResNet50", "def ResNet50(",
+                           "while True:  # an infinite loop in the answer cell\n    pass\n\ndef ResNet50("),
     "stubborn-loop": _insert_after("convolutional_block", (
         "import time\nwhile True:  # swallows the grader's interrupt: the parent must kill it\n"
         "    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass")),

@@ -326,6 +326,17 @@ def test_sandbox_cannot_write_outside_its_folder_or_reach_the_network(tmp_path):
     assert "no network (unshare --net)" in runner.isolation_notes()
 
 
+def test_sandbox_files_are_capped_in_size(tmp_path):
+    script = (
+        "from resnet_signs.grading.sandbox import _limit_resources\n_limit_resources(1000)\n"
+        "try:\n    with open('big', 'wb') as f:\n        f.write(b'x' * 5000)\n"
+        "except OSError as exc:\n    print(exc.strerror)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "File too large", done.stderr
+    assert (tmp_path / "big").stat().st_size <= 1000
+
+
 def test_code_that_reaches_for_the_reference_is_flagged():
     plan = planning.build(read("uses-reference"), spec())
     answer = read("uses-reference").cells.index(cell(read("uses-reference"), "identity_block"))

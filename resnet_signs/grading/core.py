@@ -43,7 +43,8 @@ def grade_submission(notebook_path, *, student: str, source_notebook, limits: Li
         student: the student's id (copied into the result).
         source_notebook: the nbgrader source notebook (answer/test cells, points, canonical tests).
         limits: time, memory and output limits (defaults: :class:`Limits`).
-        workdir: a folder this call may use; ``workdir/sandbox`` is recreated and removed.
+        workdir: a folder this call may use: ``workdir/sandbox`` (the child's only writable folder)
+            and ``workdir/plans`` are recreated and removed.
 
     Returns:
         The functions in ``FUNCTIONS`` order with status, score and a one-line detail, every
@@ -227,9 +228,19 @@ def _function_grade(function, spec, plan, execution, tests) -> FunctionGrade:
         details.append(failed[0])
     status = next((s for s in PRIORITY if s in statuses), Status.OK)
     score = sum(t.score for t in mine)
-    notes = execution.notes if statuses or failed else []
+    notes = _unowned_failures(plan, execution) + execution.notes if statuses or failed else []
     detail = "; ".join(details + notes)
     return FunctionGrade(function, score, sum(t.max_score for t in mine), status, _clip(detail))
+
+
+def _unowned_failures(plan, execution) -> list[str]:
+    """Cells before the first answer cell that failed (setup, imports): they may explain any loss."""
+    notes = []
+    for index, step in enumerate(plan.steps):
+        outcome, detail = execution.outcomes.get(index, ("ok", ""))
+        if step["function"] is None and outcome in _OUTCOME and detail != NOT_REACHED:
+            notes.append(f"cell {step['cell']}: {detail}")
+    return notes
 
 
 def _where(step: dict) -> str:

@@ -68,11 +68,21 @@ class Progress:
         self._file.flush()
 
 
+def _shell_class():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    class Shell(InteractiveShell):
+        """A headless shell: ``%matplotlib`` picks its backend and there is no GUI loop to start."""
+
+        def enable_gui(self, gui=None):
+            pass
+
+    return Shell
+
+
 def run(plan: dict) -> None:
     """Run the plan's steps, skipping ``plan["skip"]`` and the tests in ``plan["observed"]``."""
     global _armed
-    from IPython.core.interactiveshell import InteractiveShell
-
     from resnet_signs.grading import observations
     from resnet_signs.instructor import load_hidden_tests
 
@@ -81,7 +91,7 @@ def run(plan: dict) -> None:
     _configure_tensorflow()
     observe = load_hidden_tests().observe  # bound before any student code runs
     save = observations.save
-    shell = InteractiveShell.instance()
+    shell = _shell_class().instance(colors="nocolor")  # plain tracebacks: the output is read in a report
     namespace = shell.user_ns
     skip, observed, limit = set(plan["skip"]), set(plan["observed"]), float(plan["cell_timeout"])
     signal.signal(signal.SIGALRM, _on_alarm)

@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent / "fixtures"
 SOURCE = HERE / "source.ipynb"
 
 SETUP = """\
+%matplotlib inline
 import numpy as np
 from keras import Input, Model, layers
 from keras.initializers import glorot_uniform, random_uniform

@@ -129,6 +129,20 @@ def test_missing_answer_cell_makes_the_function_missing():
     assert status["identity_block"] == (Status.OK, "")
 
 
+def test_a_failed_setup_cell_explains_every_lost_point():
+    plan = planning.build(read("correct"), spec())
+    execution = core._Execution()
+    execution.outcomes[0] = ("error", "ModuleNotFoundError: No module named 'keras'")
+    verdicts = {t.test_id: (t.function == "ResNet50", "✗ hint") for t in spec().tests}
+    grade = core._assemble("s", spec(), plan, execution, verdicts, 0.0)
+    setup = plan.steps[0]["cell"]
+    assert [f.detail for f in grade.functions] == [
+        f"✗ hint; cell {setup}: ModuleNotFoundError: No module named 'keras'",
+        f"✗ hint; cell {setup}: ModuleNotFoundError: No module named 'keras'",
+        "",
+    ]
+
+
 # --- Output cap and observation files ------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from resnet_signs.grading.api import grade
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "autograder" / "samples"
+SAMPLE_TIMEOUT = 90
 
 
 def _make_samples():
@@ -41,7 +42,9 @@ def samples(tmp_path_factory) -> Path:
 def graded(samples, tmp_path_factory):
     work = tmp_path_factory.mktemp("graded")
     db = f"sqlite:///{work / 'gradebook.db'}"
-    result = grade(samples, out=work / "out", workers=2, db_url=db, progress=open(os.devnull, "w"))
+    # 90 s per submission (60 s per cell) keeps the infinite-loop sample's wait short; the others need ~20 s.
+    result = grade(samples, out=work / "out", workers=2, timeout=SAMPLE_TIMEOUT, db_url=db,
+                   progress=open(os.devnull, "w"))
     return {"out": work / "out", "db": db, "result": result}
 
 
@@ -72,7 +75,8 @@ def test_gradebook_has_every_sample_with_its_total(graded):
 def test_grading_again_reuses_and_writes_identical_files(graded, samples):
     out = graded["out"]
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    again = grade(samples, out=out, workers=2, db_url=graded["db"], progress=open(os.devnull, "w"))
+    again = grade(samples, out=out, workers=2, timeout=SAMPLE_TIMEOUT, db_url=graded["db"],
+                  progress=open(os.devnull, "w"))
     assert again.reused == {g.student for g in graded["result"].grades}
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 

@@ -33,6 +33,26 @@ def _check_filters(filters) -> tuple[int, int, int]:
     return filters
 
 
+def _namer(name):
+    """Layer names after the paper's stages (``conv2_block1_1_conv``), or Keras defaults without a prefix."""
+    return (lambda suffix: f"{name}_{suffix}") if name else (lambda suffix: None)
+
+
+def _main_path(X, f, filters, s, training, initializer, n):
+    """1x1 conv (stride s) -> BN -> ReLU -> fxf "same" conv -> BN -> ReLU -> 1x1 conv -> BN (no final ReLU)."""
+    F1, F2, F3 = filters
+    X = layers.Conv2D(F1, 1, strides=s, padding="valid", kernel_initializer=initializer(seed=0), name=n("1_conv"))(X)
+    X = layers.BatchNormalization(axis=3, name=n("1_bn"))(X, training=training)
+    X = layers.Activation("relu", name=n("1_relu"))(X)
+
+    X = layers.Conv2D(F2, f, strides=1, padding="same", kernel_initializer=initializer(seed=0), name=n("2_conv"))(X)
+    X = layers.BatchNormalization(axis=3, name=n("2_bn"))(X, training=training)
+    X = layers.Activation("relu", name=n("2_relu"))(X)
+
+    X = layers.Conv2D(F3, 1, strides=1, padding="valid", kernel_initializer=initializer(seed=0), name=n("3_conv"))(X)
+    return layers.BatchNormalization(axis=3, name=n("3_bn"))(X, training=training)
+
+
 def identity_block(X, f, filters, training=True, initializer=random_uniform, *, name=None):
     """Identity block: the shortcut is the input itself, so dimensions must not change.
 
@@ -47,21 +67,9 @@ def identity_block(X, f, filters, training=True, initializer=random_uniform, *, 
     Returns:
         Tensor of shape (m, n_H, n_W, n_C).
     """
-    F1, F2, F3 = _check_filters(filters)
-    n = (lambda suffix: f"{name}_{suffix}") if name else (lambda suffix: None)
     X_shortcut = X
-
-    X = layers.Conv2D(F1, 1, strides=1, padding="valid", kernel_initializer=initializer(seed=0), name=n("1_conv"))(X)
-    X = layers.BatchNormalization(axis=3, name=n("1_bn"))(X, training=training)
-    X = layers.Activation("relu", name=n("1_relu"))(X)
-
-    X = layers.Conv2D(F2, f, strides=1, padding="same", kernel_initializer=initializer(seed=0), name=n("2_conv"))(X)
-    X = layers.BatchNormalization(axis=3, name=n("2_bn"))(X, training=training)
-    X = layers.Activation("relu", name=n("2_relu"))(X)
-
-    X = layers.Conv2D(F3, 1, strides=1, padding="valid", kernel_initializer=initializer(seed=0), name=n("3_conv"))(X)
-    X = layers.BatchNormalization(axis=3, name=n("3_bn"))(X, training=training)
-
+    n = _namer(name)
+    X = _main_path(X, f, _check_filters(filters), 1, training, initializer, n)
     X = layers.Add(name=n("add"))([X, X_shortcut])
     return layers.Activation("relu", name=n("out"))(X)
 
@@ -82,19 +90,9 @@ def convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_un
         Tensor of shape (m, ceil(n_H_prev / s), ceil(n_W_prev / s), filters[2]).
     """
     F1, F2, F3 = _check_filters(filters)
-    n = (lambda suffix: f"{name}_{suffix}") if name else (lambda suffix: None)
+    n = _namer(name)
     X_shortcut = X
-
-    X = layers.Conv2D(F1, 1, strides=s, padding="valid", kernel_initializer=initializer(seed=0), name=n("1_conv"))(X)
-    X = layers.BatchNormalization(axis=3, name=n("1_bn"))(X, training=training)
-    X = layers.Activation("relu", name=n("1_relu"))(X)
-
-    X = layers.Conv2D(F2, f, strides=1, padding="same", kernel_initializer=initializer(seed=0), name=n("2_conv"))(X)
-    X = layers.BatchNormalization(axis=3, name=n("2_bn"))(X, training=training)
-    X = layers.Activation("relu", name=n("2_relu"))(X)
-
-    X = layers.Conv2D(F3, 1, strides=1, padding="valid", kernel_initializer=initializer(seed=0), name=n("3_conv"))(X)
-    X = layers.BatchNormalization(axis=3, name=n("3_bn"))(X, training=training)
+    X = _main_path(X, f, (F1, F2, F3), s, training, initializer, n)
 
     # The lecture's Ws: a learned 1x1 projection so that the shapes of both paths agree.
     X_shortcut = layers.Conv2D(

@@ -28,20 +28,12 @@ def reference_path(course: Path | None = None) -> Path:
 
 def load_reference(course: Path | None = None) -> ModuleType:
     """Import ``reference.py`` from the course directory (cached per path)."""
-    path = reference_path(course)
-    if not path.is_file():
-        raise ReferenceNotFound(
-            f"no reference implementation at {path}: this command is for instructors and needs "
-            "the course directory (set RESNET_SIGNS_COURSE or run it from a checkout of the project)"
-        )
-    cached = sys.modules.get(_MODULE_NAME)
-    if cached is not None and getattr(cached, "__file__", None) == str(path):
-        return cached
-    spec = importlib.util.spec_from_file_location(_MODULE_NAME, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[_MODULE_NAME] = module
-    spec.loader.exec_module(module)
-    return module
+    return _load_course_module(
+        reference_path(course),
+        _MODULE_NAME,
+        "no reference implementation at {path}: this command is for instructors and needs the course "
+        "directory (set RESNET_SIGNS_COURSE or run it from a checkout of the project)",
+    )
 
 
 _HIDDEN_MODULE_NAME = "resnet_signs_hidden_tests"
@@ -49,15 +41,23 @@ _HIDDEN_MODULE_NAME = "resnet_signs_hidden_tests"
 
 def load_hidden_tests(course: Path | None = None) -> ModuleType:
     """Import ``hidden_tests.py`` from the course directory (cached per path)."""
-    path = (course or paths.course_dir()) / "hidden_tests.py"
+    return _load_course_module(
+        (course or paths.course_dir()) / "hidden_tests.py",
+        _HIDDEN_MODULE_NAME,
+        "no hidden tests at {path}: they live in the instructor's course directory",
+    )
+
+
+def _load_course_module(path: Path, module_name: str, missing: str) -> ModuleType:
+    """Import a file of the course directory under a fixed module name, once per path."""
     if not path.is_file():
-        raise ReferenceNotFound(f"no hidden tests at {path}: they live in the instructor's course directory")
-    cached = sys.modules.get(_HIDDEN_MODULE_NAME)
+        raise ReferenceNotFound(missing.format(path=path))
+    cached = sys.modules.get(module_name)
     if cached is not None and getattr(cached, "__file__", None) == str(path):
         return cached
-    spec = importlib.util.spec_from_file_location(_HIDDEN_MODULE_NAME, path)
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[_HIDDEN_MODULE_NAME] = module
+    sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
 

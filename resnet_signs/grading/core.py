@@ -26,8 +26,10 @@ from resnet_signs.grading import plan as planning
 from resnet_signs.grading.model import FUNCTIONS, FunctionGrade, Limits, Status, SubmissionGrade, TestResult
 from resnet_signs.instructor import load_hidden_tests
 
-#: Most specific first: the status a function gets when several things went wrong.
-PRIORITY = (Status.MISSING, Status.MEMORY, Status.TIMEOUT, Status.ERROR, Status.TAMPERED)
+#: Most specific first: the status a function gets when several things went wrong. A tampered
+#: test cell outranks an error: it is an integrity flag the instructor must see in grades.csv,
+#: while the error stays visible in the detail and the feedback.
+PRIORITY = (Status.MISSING, Status.MEMORY, Status.TIMEOUT, Status.TAMPERED, Status.ERROR)
 NOT_REACHED = "not reached"
 #: Judging runs the reference (Keras) and fills per-process caches: one thread at a time.
 _JUDGE_LOCK = threading.Lock()

@@ -220,16 +220,16 @@ EXPECTED = {
     "infinite-loop": [(OK, 3), (OK, 3), (TO, 0)],  # interrupted before ResNet50 was defined
     "stubborn-loop": [(OK, 3), (TO, 3), (OK, 3)],  # killed by the parent, resumed without that cell
     "memory-bomb": [(OK, 3), (MEM, 3), (OK, 3)],
-    # The answer cell is skipped after the crash: its function is undefined, which also costs
-    # ResNet50's public test (it calls the student's blocks); the hidden ResNet50 tests use the reference's.
-    "os-exit": [(OK, 3), (ERR, 0), (OK, 2)],
+    # The answer cell is skipped after the crash: its function is undefined; every ResNet50 test
+    # runs with the reference blocks, so that costs ResNet50 nothing.
+    "os-exit": [(OK, 3), (ERR, 0), (OK, 3)],
     "kernel-crash": [(OK, 3), (OK, 3), (ERR, 0)],
     "huge-output": [(OK, 3), (OK, 3), (OK, 3)],
-    "syntax-error": [(ERR, 0), (OK, 3), (OK, 2)],
-    "renamed-function": [(MISS, 0), (OK, 3), (OK, 2)],
+    "syntax-error": [(ERR, 0), (OK, 3), (OK, 3)],
+    "renamed-function": [(MISS, 0), (OK, 3), (OK, 3)],
     # A bug plus patches that try to fake passes: the patches change nothing.
     "monkeypatch-assert": [(OK, 0), (OK, 3), (OK, 3)],
-    "monkeypatch-numpy": [(OK, 3), (OK, 0), (OK, 2)],
+    "monkeypatch-numpy": [(OK, 3), (OK, 0), (OK, 3)],
     "patched-helpers": [(OK, 3), (OK, 3), (OK, 0)],
     "correct#no-time": [(TO, 0), (TO, 0), (TO, 0)],
 }

@@ -46,9 +46,11 @@ _SERVER_EXTENSIONS = {
         "nbgrader.server_extensions.formgrader": True,
     },
 }
+# Jupyter's "news" prompt asks to fetch from the internet: a course server should not.
+_NO_NEWS = {"@jupyterlab/apputils-extension:announcements": True}
 _DISABLED_PLUGINS = {
-    "student": {"@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True},
-    "instructor": {},
+    "student": {"@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True, **_NO_NEWS},
+    "instructor": dict(_NO_NEWS),
 }
 
 

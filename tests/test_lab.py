@@ -27,13 +27,14 @@ def test_student_config_hides_instructor_tools(tmp_path):
     assert extensions["nbgrader.server_extensions.formgrader"] is False
     assert extensions["nbgrader.server_extensions.validate_assignment"] is True
     assert extensions["nbgrader.server_extensions.assignment_list"] is True
-    assert disabled == {"@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:create-assignment": True}
+    assert disabled["@jupyter/nbgrader:formgrader"] is True
+    assert disabled["@jupyter/nbgrader:create-assignment"] is True
 
 
 def test_instructor_config_enables_formgrader(tmp_path):
     extensions, disabled = _read(lab.write_role_config("instructor", tmp_path))
     assert extensions["nbgrader.server_extensions.formgrader"] is True
-    assert disabled == {}
+    assert not any(name.startswith("@jupyter/nbgrader") for name in disabled)
 
 
 def test_config_names_match_installed_nbgrader():
@@ -45,7 +46,7 @@ def test_config_names_match_installed_nbgrader():
             importlib.import_module(module)
     labext = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@jupyter" / "nbgrader" / "static"
     bundle = "".join(p.read_text(errors="replace") for p in labext.glob("*.js"))
-    for plugin in lab._DISABLED_PLUGINS["student"]:
+    for plugin in (p for p in lab._DISABLED_PLUGINS["student"] if p.startswith("@jupyter/nbgrader")):
         assert f'"{plugin}"' in bundle, plugin
 
 

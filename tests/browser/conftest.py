@@ -1,0 +1,68 @@
+"""Browser tests: a real JupyterLab driven through Playwright and Debian's Chromium.
+
+Chromium comes from the system package manager (``make browser-deps``); Playwright never
+downloads a browser of its own. Where Chromium or Playwright is missing, every test here
+is skipped with a message naming what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from resnet_signs import lab
+
+CHROMIUM = Path(os.environ.get("RESNET_SIGNS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
+#: Screenshots of every step; `make screenshots` copies three of them into docs/.
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "output" / "browser"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium, or a skip that says what is missing."""
+    if not CHROMIUM.is_file():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run `make browser-deps` (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need the playwright Python package: run `make install`")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    yield pg
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def start_lab(browser):
+    """``start_lab(role, root, config_dir)``: JupyterLab with the same role config as `make lab`.
+
+    Depends on ``browser`` so that a missing Chromium skips before any server starts.
+    """
+
+    def start(role: str, root: Path, config_dir: Path) -> lab.LabServer:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return lab.start(role, root=root, config_dir=config_dir, ready_timeout=120)
+
+    return start

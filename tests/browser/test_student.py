@@ -103,3 +103,11 @@ def test_validate_button(page, student_lab, shots, name, expected):
     dialog.get_by_text("Validation Results").wait_for(timeout=150_000)
     dialog.get_by_text(expected).first.wait_for()
     page.screenshot(path=str(shots / f"validate_{name}.png"))
+
+
+def test_student_has_no_formgrader(page, student_lab, shots):
+    page.goto(student_lab.link("/lab") + "&reset")
+    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
+    page.get_by_text("Assignment List", exact=True).first.wait_for()
+    assert page.get_by_text("Formgrader", exact=True).count() == 0
+    page.screenshot(path=str(shots / "student_menu.png"))

@@ -11,7 +11,7 @@ SIGNS_SOURCE ?= ../shared/data/signs
 DATA      := data/train_signs.h5 data/test_signs.h5
 OUT       ?= out
 
-.PHONY: install data test test-fast demo release expected grade pretrained bench lab lab-instructor clean
+.PHONY: install data test demo release expected grade pretrained bench lab lab-instructor clean browser-deps screenshots
 
 install: $(STAMP)
 
@@ -34,8 +34,23 @@ $(DATA) &: FORCE | $(STAMP)
 
 FORCE:
 
-test: $(STAMP) $(DATA)
+test: $(STAMP) $(DATA) browser-deps
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).
+# Installed from the system package manager when missing; without apt the browser tests skip, saying so.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo -n)
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium \
+	  || echo "browser-deps: could not install chromium; the browser tests will skip"; \
+	else echo "browser-deps: no apt-get; the browser tests will skip (need /usr/bin/chromium)"; fi
+
+# Regenerates docs/screenshots/*.png (the README's) from the browser tests.
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -m browser tests/browser -q
+	$(BIN)/python tests/browser/copy_screenshots.py
 
 demo: $(STAMP) $(DATA)
 	$(BIN)/resnet-signs demo --out $(OUT)/demo

@@ -47,14 +47,8 @@ def test_headings_form_an_outline(notebook):
         assert after <= before + 1, f"{notebook.name}: heading level jumps from {before} to {after}"
 
 
-# Known defect, reported to the lead: the lab's four figures are followed by a "What we
-# measured" table but no caption saying what the figure shows. strict: passes once fixed.
-_UNCAPTIONED = pytest.mark.xfail(strict=True, reason="Why_ResNets_Work: figures have no '*Figure N: ...*' caption")
-
-
 @pytest.mark.parametrize(
-    "notebook", [pytest.param(n, marks=_UNCAPTIONED) if n.stem == "Why_ResNets_Work" else n for n in NOTEBOOKS],
-    ids=lambda p: p.name,
+    "notebook", NOTEBOOKS, ids=lambda p: p.name,
 )
 def test_every_figure_has_a_caption(notebook):
     cells = _cells(notebook)

@@ -33,17 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(_module=module_name)
-        if _wants_help_for(name) or _invoked(name):
+        if _invoked(name):  # only the chosen subcommand's module is imported (--help included)
             importlib.import_module(module_name).add_arguments(p)
     return parser
 
 
 def _invoked(name: str) -> bool:
     return len(sys.argv) > 1 and sys.argv[1] == name
-
-
-def _wants_help_for(name: str) -> bool:
-    return _invoked(name) and any(a in ("-h", "--help") for a in sys.argv[2:])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,25 +1,24 @@
 """Hidden tests of the Residual Networks assignment: one entry per test cell (nbgrader grade_id).
 
-``observe(test_id, namespace)`` runs the student's functions (the notebook's globals) on
-fixed cases and returns plain data; ``judge(test_id, observation)`` compares that data with
-the reference in a clean process and returns ``(passed, hint)``. The comparisons are those
-of the public checks (:mod:`resnet_signs.checks.diagnose`), over more cases: other shapes,
-``f``, filters, strides and initializers, both training modes. The ResNet50 tests call the
-student's ``ResNet50`` with the reference blocks in place of the student's, so that a bug in
-a block costs its points once.
+Data only: which function each test cell checks, how (``kind``) and on which cases. The grader
+reads this file in its clean parent process (:mod:`resnet_signs.grading.course`) and sends the
+sandbox only what to capture (the function's name and the cases' inputs); the verdicts are
+computed in the parent against the reference (:mod:`resnet_signs.grading.judge`). Kinds:
+
+- blocks: ``public`` (the notebook's own check), ``values`` (runs, shapes and outputs; a
+  structural hint is reported once values fail), ``structure`` (kernels, strides, padding, BN
+  axis and mode, where the shortcut joins, initializers);
+- ``ResNet50``: ``public`` and ``model`` — built with stand-in blocks (``STAND_INS``), so only
+  its own stem, stage table and head count: a bug in a block costs that block's points once.
 """
 
-from __future__ import annotations
-
-import types
-from functools import lru_cache
-
-import numpy as np
-
-from resnet_signs.checks import diagnose
-from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE, BlockCase, ModelCase
-from resnet_signs.checks.observe import observe_block, observe_model, one_line
-from resnet_signs.instructor import load_reference
+from resnet_signs.checks.cases import (
+    PUBLIC_BLOCK_CASES,
+    PUBLIC_MODEL_CASE,
+    PUBLIC_STAND_INS,
+    BlockCase,
+    ModelCase,
+)
 
 # Cases: odd and even sizes, f = 1, 2, 3, 5, strides 1-3, unequal filters, four initializers.
 IDENTITY_CASES = [
@@ -38,6 +37,9 @@ SHAPES_CASE = ModelCase("shapes")
 # (32, 32, 3) would shrink stage 5 to 1x1, below AveragePooling2D(2): the course's own model fails there.
 VARIANT_CASES = [ModelCase("wide", (48, 48, 3), 10, forward=True), ModelCase("gray", (64, 64, 1), 6, forward=True)]
 
+#: The blocks that ResNet50's tests replace by stand-ins, and their public contract.
+STAND_INS = PUBLIC_STAND_INS
+
 #: test id -> (function name, kind, cases)
 TESTS = {
     "identity_block_public": ("identity_block", "public", [PUBLIC_BLOCK_CASES["identity_block"]]),
@@ -47,101 +49,6 @@ TESTS = {
     "convolutional_block_hidden_values": ("convolutional_block", "values", CONV_CASES),
     "convolutional_block_hidden_structure": ("convolutional_block", "structure", CONV_CASES),
     "ResNet50_public": ("ResNet50", "public", [PUBLIC_MODEL_CASE]),
-    "ResNet50_hidden_shapes": ("ResNet50", "reference_blocks", [SHAPES_CASE]),
-    "ResNet50_hidden_variants": ("ResNet50", "reference_blocks", VARIANT_CASES),
+    "ResNet50_hidden_shapes": ("ResNet50", "model", [SHAPES_CASE]),
+    "ResNet50_hidden_variants": ("ResNet50", "model", VARIANT_CASES),
 }
-
-
-def _test(test_id: str):
-    if test_id not in TESTS:
-        raise KeyError(f"unknown test id {test_id!r}; known: {', '.join(TESTS)}")
-    return TESTS[test_id]
-
-
-def observe(test_id: str, namespace: dict) -> dict:
-    """Run the student's function named by ``test_id`` on its cases; never raises for student code."""
-    function, kind, cases = _test(test_id)
-    try:
-        target = namespace.get(function)
-        if not callable(target):
-            return {"error": f"{function} is not defined (run its cell first)"}
-        if function != "ResNet50":
-            return observe_block(target, cases)
-        # Every ResNet50 test, the public one included, runs with the reference blocks, so a bug in a
-        # block costs points once (in that block's tests). The notebook's own public check, which a
-        # student runs, keeps their blocks: there the failure points them at the block to fix.
-        target = with_reference_blocks(target)
-        observation = {}
-        for case in cases:
-            observation.update(observe_model(target, case))
-        return observation
-    except Exception as exc:  # noqa: BLE001 - a sandboxed student may have broken anything
-        return {"error": one_line(exc)}
-
-
-def with_reference_blocks(resnet50):
-    """A copy of the student's ``ResNet50`` whose globals hold the reference blocks."""
-    if not isinstance(resnet50, types.FunctionType):
-        raise TypeError(f"ResNet50 must be a plain function, got {type(resnet50).__name__}")
-    reference = load_reference()
-    scope = dict(resnet50.__globals__)
-    scope.update(identity_block=reference.identity_block, convolutional_block=reference.convolutional_block)
-    copy = types.FunctionType(resnet50.__code__, scope, resnet50.__name__, resnet50.__defaults__, resnet50.__closure__)
-    copy.__kwdefaults__ = resnet50.__kwdefaults__
-    return copy
-
-
-@lru_cache(maxsize=None)
-def expected_observation(test_id: str) -> dict:
-    """The reference's observation of the test's cases (computed once per process)."""
-    function, _, cases = _test(test_id)
-    reference = load_reference()
-    if function != "ResNet50":
-        return observe_block(getattr(reference, function), cases)
-    observation = {}
-    for case in cases:
-        observation.update(observe_model(reference.ResNet50, case))
-    return observation
-
-
-def judge(test_id: str, observation: dict) -> tuple[bool, str]:
-    """``(passed, message)`` for an observation; runs the reference, never student code."""
-    function, kind, cases = _test(test_id)
-    if not isinstance(observation, dict):
-        return False, "✗ the test recorded nothing usable (the notebook may have altered the test environment)"
-    if "error" in observation:
-        return False, f"✗ {function} could not be tested: {observation['error']}"
-    try:
-        hint = _hint(test_id, function, kind, cases, _clean(observation))
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        return False, f"✗ the observation of {function} is incomplete or malformed ({one_line(exc)})"
-    if hint:
-        return False, hint
-    return True, f"✓ {test_id}: passed."
-
-
-def _clean(observation: dict) -> dict:
-    """Arrays become float arrays (an observation may come back from a sandbox as lists)."""
-    clean = {}
-    for key, value in observation.items():
-        if key.endswith(tuple(f".out.{t}" for t in (False, True))) or key.endswith(".probs"):
-            value = np.asarray(value, dtype=np.float64)
-        clean[key] = value
-    return clean
-
-
-def _hint(test_id, function, kind, cases, observation) -> str | None:
-    want = expected_observation(test_id)
-    if function == "ResNet50":
-        for case in cases:
-            hint = diagnose.model_hint(observation, want, case)
-            if hint and kind != "public" and not hint.startswith("✗ ResNet50("):
-                hint = hint.replace("✗ ", f"✗ with input_shape={case.input_shape}, classes={case.classes}: ", 1)
-            if hint:
-                return hint
-        return None
-    if kind == "structure":
-        return diagnose.structure_hint_for(function, observation, want, cases)
-    if kind == "values" and diagnose.block_hint(function, observation, want, cases, check_structure=False) is None:
-        return None
-    return diagnose.block_hint(function, observation, want, cases)

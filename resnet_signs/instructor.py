@@ -63,17 +63,22 @@ def _load_course_module(path: Path, module_name: str, missing: str) -> ModuleTyp
 
 
 def run_hidden_test(test_id: str, namespace: dict) -> None:
-    """What a notebook test cell runs under plain nbgrader: observe, then judge, in the kernel.
+    """What a notebook test cell runs under plain nbgrader: capture, then judge, in the kernel.
+
+    ``resnet-signs grade`` never runs this: it captures in a sandbox and judges in a clean process.
 
     Args:
         test_id: the cell's nbgrader ``grade_id`` (e.g. ``"identity_block_hidden_values"``).
         namespace: the notebook's globals (``globals()``), holding the student's functions.
 
     Raises:
-        AssertionError: with the one-line hint when the test fails.
+        AssertionError: with the hint when the test fails.
     """
-    hidden = load_hidden_tests()
-    passed, message = hidden.judge(test_id, hidden.observe(test_id, namespace))
+    from resnet_signs.grading.course import load
+    from resnet_signs.grading.judge import Judge, capture_in_process
+
+    course = load(paths.course_dir())
+    passed, message = Judge(course).verdict(test_id, capture_in_process(course, test_id, namespace))
     if not passed:
         raise AssertionError(message)
     print(message)

@@ -36,3 +36,17 @@ def course_dir() -> Path:
 def shared_signs_dir() -> Path:
     """The local copy of the SIGNS data used by tests and CI (``SIGNS_SOURCE``)."""
     return _env_path("SIGNS_SOURCE", PROJECT_ROOT.parent / "shared" / "data" / "signs")
+
+
+def executable_path() -> str:
+    """``PATH`` for processes the grader starts (the sandbox gets nothing else of our environment)."""
+    return os.environ.get("PATH", "/usr/bin:/bin")
+
+
+#: Variables a sandboxed notebook may need to find its device and threads; nothing else passes.
+_SANDBOX_PASSTHROUGH = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OMP_NUM_THREADS")
+
+
+def passed_to_sandbox() -> dict[str, str]:
+    """The few variables of the grader's environment that the sandbox child inherits."""
+    return {name: os.environ[name] for name in _SANDBOX_PASSTHROUGH if name in os.environ}

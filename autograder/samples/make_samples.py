@@ -1,37 +1,280 @@
-"""Generate the sample submissions from the source notebook (the one source of truth).
+"""The one generator of grading fixtures: every sample and test submission, from the source notebook.
 
-Each sample starts from the real student release (``nbgrader generate_assignment`` run on
-``autograder/source/residual_networks/Residual_Networks.ipynb`` in a temporary course), has
-its answer cells filled with the source's solution, and then gets the one mistake or trick
-its folder is named after. ``expected_grades.csv`` says what the autograder must give each
-of them; tests/grading/test_front_samples.py grades them for real and compares.
+Each variant starts from the real student release (``nbgrader generate_assignment`` on
+``autograder/source/residual_networks/Residual_Networks.ipynb`` in a throwaway course), has its
+answer cells filled with the source's solution, and then gets the edits its name describes: a
+realistic mistake, a crash, a hang, or a cheat that tries to score without doing the work. The
+table also says what the grader must give each variant, so expectations live next to the edits.
+
+- Variants marked ``sample`` are committed under ``autograder/samples/<name>/`` with
+  ``expected_grades.csv``: instructors look at them and ``make grade``/``make demo`` grade them.
+- The others are written on the fly by the tests (``tests/grading/``), which grade every variant
+  once and compare with ``expected``.
 
 Usage::
 
-    python autograder/samples/make_samples.py --update   # rewrite the samples
+    python autograder/samples/make_samples.py --update   # rewrite the committed samples
     python autograder/samples/make_samples.py --check    # exit 1 when they are out of date
 
-An edit that no longer applies (the source's solution changed) stops the script with the
-sample's name, so the samples cannot silently drift into testing nothing.
+An edit that no longer applies (the source changed) stops with the variant's name, so a variant
+cannot silently drift into testing nothing. Instructor side: it reads the solutions.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import csv
+import io
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 
 HERE = Path(__file__).resolve().parent
 COURSE = HERE.parent
-SOURCE = COURSE / "source" / "residual_networks" / "Residual_Networks.ipynb"
-NOTEBOOK = "Residual_Networks.ipynb"
-FUNCTIONS = ("identity_block", "convolutional_block", "ResNet50")
+ASSIGNMENT = "residual_networks"
+SOURCE = COURSE / "source" / ASSIGNMENT / "Residual_Networks.ipynb"
+NOTEBOOK = SOURCE.name
+EXPECTED = HERE / "expected_grades.csv"
+#: A marker every process a test variant leaves behind carries, so a test can look for survivors.
+ORPHAN_MARK = "resnet-signs-orphan-marker"
 
-CHEAT = '''\
+
+# --------------------------------------------------------------------------- edits
+@dataclass(frozen=True)
+class Replace:
+    """Replace ``old`` (exactly ``count`` occurrences) by ``new`` in the cell ``cell`` (a grade_id)."""
+
+    cell: str
+    old: str
+    new: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class InsertAfter:
+    """A new code cell holding ``code`` right after the cell ``cell``."""
+
+    cell: str
+    code: str
+
+
+@dataclass(frozen=True)
+class SetSource:
+    cell: str
+    code: str
+
+
+@dataclass(frozen=True)
+class Delete:
+    cell: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A copy of the cell ``cell`` inserted right after it (a new cell id)."""
+
+    cell: str
+
+
+Edit = Replace | InsertAfter | SetSource | Delete | Duplicate
+
+
+def _grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+def _find(nb, name: str, grade_id: str):
+    found = [c for c in nb.cells if _grade_id(c) == grade_id]
+    if len(found) != 1:
+        raise SystemExit(f"variant {name}: no single cell with grade_id {grade_id!r}: update make_samples.py")
+    return found[0]
+
+
+def apply(name: str, nb, edits: tuple[Edit, ...]):
+    """``nb`` with ``edits`` applied; an edit that does not apply raises SystemExit naming the variant."""
+    nb = copy.deepcopy(nb)
+    for number, edit in enumerate(edits):
+        cell = _find(nb, name, edit.cell)
+        if isinstance(edit, Replace):
+            found = cell.source.count(edit.old)
+            if found != edit.count:
+                raise SystemExit(f"variant {name}: expected {edit.count} x {edit.old!r} in cell {edit.cell}, found "
+                                 f"{found}: update make_samples.py")
+            cell.source = cell.source.replace(edit.old, edit.new)
+        elif isinstance(edit, SetSource):
+            cell.source = edit.code
+        elif isinstance(edit, Delete):
+            nb.cells.remove(cell)
+        else:
+            new = copy.deepcopy(cell) if isinstance(edit, Duplicate) else nbformat.v4.new_code_cell(edit.code)
+            new.id = f"{name}-{number}"[:64]  # fixed, so regenerating gives identical bytes
+            nb.cells.insert(nb.cells.index(cell) + 1, new)
+    return nb
+
+
+# --------------------------------------------------------------------------- variants
+@dataclass(frozen=True)
+class Variant:
+    """One submission and the grade it must get.
+
+    Attributes:
+        name: the folder name (and the student's name when graded).
+        what: one line saying what it represents.
+        edits: applied to the solved release (``solution``) or to the untouched release.
+        expected: ``{function: (status, score)}``; functions not listed must get ``("ok", 3)``.
+        sample: committed under ``autograder/samples/`` (else generated by the tests only).
+        start: ``"solution"`` or ``"release"`` (the untouched student release).
+        raw: turns the notebook's text into the submitted bytes (corrupt files).
+    """
+
+    name: str
+    what: str
+    edits: tuple = ()
+    expected: dict = field(default_factory=dict)
+    sample: bool = False
+    start: str = "solution"
+    raw: Callable[[str], str] | None = None
+
+    def grades(self, functions: tuple[str, ...]) -> dict[str, tuple[str, float]]:
+        return {f: self.expected.get(f, ("ok", 3)) for f in functions}
+
+
+ID, CONV, RES = "identity_block", "convolutional_block", "ResNet50"
+ADD_THEN_RELU = 'X = Add()([X, X_shortcut])\n    X = Activation("relu")(X)'
+RELU_THEN_ADD = 'X = Activation("relu")(X)\n    X = Add()([X, X_shortcut])'
+ALL_ZERO = {ID: ("error", 0), CONV: ("error", 0), RES: ("error", 0)}
+
+#: Cheats: each targets one function (written wrongly or not at all) and tries to score anyway.
+CHEAT_OBFUSCATED_IMPORT = '''\
+import importlib
+identity_block = importlib.import_module("resnet_signs." + "instructor").load_reference().identity_block
+'''
+CHEAT_LOAD_BY_PATH = '''\
+import importlib.util, pathlib, resnet_signs
+_root = pathlib.Path(resnet_signs.__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("r", _root / "autograder" / "reference.py")
+_reference = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_reference)
+convolutional_block = _reference.convolutional_block
+'''
+CHEAT_SYS_MODULES = '''\
+import sys
+_reference = next(m for m in list(sys.modules.values()) if hasattr(m, "RESNET50_STAGES"))
+ResNet50 = _reference.ResNet50
+'''
+CHEAT_READ_COURSE = '''\
+import os, pathlib, resnet_signs
+_found = []
+for _start in {os.environ.get("RESNET_SIGNS_COURSE", "/"), str(pathlib.Path(resnet_signs.__file__).resolve().parents[1])}:
+    for _dir in [pathlib.Path(_start), *pathlib.Path(_start).parents]:
+        _found += [p for p in (_dir / "autograder" / "reference.py", _dir / "reference.py") if p.is_file()]
+_namespace = {}
+exec(_found[0].read_text(), _namespace)
+identity_block = _namespace["identity_block"]
+'''
+CHEAT_PATCH_OBSERVERS = '''\
+# Patch everything that observes or judges, in case it runs in this process.
+import resnet_signs.checks.capture as _capture, resnet_signs.checks.diagnose as _diagnose
+import resnet_signs.checks.observe as _observe, resnet_signs.checks as _checks
+_diagnose.block_hint = _diagnose.structure_hint_for = lambda *a, **k: None
+_observe.observe_blocks = lambda *a, **k: {}
+_real_capture = _capture.capture_block
+def _forged(fn, case, training, errors=None):
+    from resnet_signs.checks.records import Capture
+    import keras
+    inp = keras.Input((None, None, case.shape[3]))
+    config = keras.Model(inp, keras.layers.Activation("relu")(inp)).get_config()
+    return Capture(case.name, training, config)
+_capture.capture_block = _forged
+_checks.identity_block_test = lambda *a, **k: print("✓ identity_block: all checks passed.")
+'''
+CHEAT_FORGE_CHANNEL = '''\
+# Write forged events on the grader's report pipe (found on the command line) and forged result files.
+import json, os, pathlib, sys
+_fd = int(sys.argv[sys.argv.index("--channel") + 1]) if "--channel" in sys.argv else None
+_good = {"name": "m", "layers": [], "input_layers": [], "output_layers": []}
+for _step in range(40):
+    _line = {"event": "record", "step": _step, "record": {"test_id": "identity_block_public",
+             "captures": [{"case": "public", "training": False, "config": _good}]}}
+    for _event in (_line, {"event": "end", "step": _step, "outcome": "ok"}):
+        if _fd is not None:
+            try:
+                os.write(_fd, (json.dumps(_event) + "\\n").encode())
+            except OSError:
+                pass
+for _folder in (pathlib.Path("..") / "results", pathlib.Path("results")):
+    try:
+        _folder.mkdir(exist_ok=True)
+        (_folder / "identity_block_public.json").write_text(json.dumps({"passed": True}))
+    except OSError:
+        pass
+'''
+CHEAT_DETACHED = f'''\
+# Leave a detached process behind (new session, double fork), as a student's notebook might.
+import os, subprocess, sys
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)  # {ORPHAN_MARK}"], start_new_session=True,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)  # {ORPHAN_MARK}"])
+    os._exit(0)
+'''
+FORK_BOMB = '''\
+    # A fork bomb, bounded in size so that a test machine survives a missing limit.
+    import os, time
+    for _ in range(400):
+        if os.fork() == 0:
+            time.sleep(120)
+            os._exit(0)
+'''
+OLD_REVISION_IDENTITY = '''\
+def identity_block(X, f, filters, initializer=random_uniform):
+    """From the 2021 revision of the course's notebook: no training parameter."""
+    F1, F2, F3 = filters
+    X_shortcut = X
+    X = Conv2D(filters=F1, kernel_size=1, strides=(1, 1), padding="valid", kernel_initializer=initializer(seed=0))(X)
+    X = BatchNormalization(axis=3)(X)
+    X = Activation("relu")(X)
+    X = Conv2D(filters=F2, kernel_size=f, strides=(1, 1), padding="same", kernel_initializer=initializer(seed=0))(X)
+    X = BatchNormalization(axis=3)(X)
+    X = Activation("relu")(X)
+    X = Conv2D(filters=F3, kernel_size=1, strides=(1, 1), padding="valid", kernel_initializer=initializer(seed=0))(X)
+    X = BatchNormalization(axis=3)(X)
+    X = Add()([X, X_shortcut])
+    X = Activation("relu")(X)
+    return X
+'''
+
+VARIANTS = (
+    # --- the committed samples --------------------------------------------------------------
+    Variant("solution", "the reference solution: full marks", sample=True),
+    Variant("untouched-release", "the release as a student receives it: every function raises NotImplementedError",
+            expected=ALL_ZERO, sample=True, start="release"),
+    Variant("conv-shortcut-wrong-stride", "the shortcut convolution keeps stride 1",
+            (Replace(CONV, "filters=F3, kernel_size=1, strides=(s, s)", "filters=F3, kernel_size=1, strides=(1, 1)"),),
+            {CONV: ("ok", 0)}, sample=True),
+    Variant("identity-shortcut-after-relu", "the shortcut is added after the last ReLU",
+            (Replace(ID, ADD_THEN_RELU, RELU_THEN_ADD),), {ID: ("ok", 0)}, sample=True),
+    Variant("conv-bn-axis-wrong", "BatchNormalization over axis 1 (height) instead of the channels",
+            (Replace(CONV, "BatchNormalization(axis=3)", "BatchNormalization(axis=1)", 4),), {CONV: ("ok", 0)},
+            sample=True),
+    Variant("resnet50-stage4-stride", "stage 4's convolutional block keeps stride 1",
+            (Replace(RES, "filters=[256, 256, 1024], s=2", "filters=[256, 256, 1024], s=1"),), {RES: ("ok", 0)},
+            sample=True),
+    Variant("edited-test-cell", "replaces the identity block's public test with a print; identity block wrong",
+            (Replace(ID, 'kernel_size=f, strides=(1, 1), padding="same"', 'kernel_size=f, strides=(1, 1), padding="valid"'),
+             SetSource(f"{ID}_public", 'print("All tests passed!")')), {ID: ("tampered", 0)}, sample=True),
+    Variant("resnet50-infinite-loop", "ResNet50 never returns; the two blocks are right",
+            (Replace(RES, "    ## Stage 3\n", "    while True:  # forgot to stop\n        pass\n    ## Stage 3\n"),),
+            {RES: ("timeout", 0)}, sample=True),
+    Variant("monkeypatch-checks", "patches the checks, numpy and AssertionError to fake passes; identity block wrong",
+            (Replace(ID, ADD_THEN_RELU, RELU_THEN_ADD), InsertAfter(ID, '''\
 # Make every check pass, whatever the code does.
 import builtins
 import numpy as np
@@ -41,97 +284,120 @@ identity_block_test = convolutional_block_test = resnet50_test = lambda *args, *
 np.allclose = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
 builtins.AssertionError = type("AssertionError", (Exception,), {})
-'''
+''')), {ID: ("ok", 0)}, sample=True),
+    # --- crashes, hangs and broken notebooks -------------------------------------------------
+    Variant("deleted-test-cell", "a hidden test cell deleted: restored and graded",
+            (Delete(f"{CONV}_hidden_values"),), {CONV: ("tampered", 3)}),
+    Variant("duplicated-test-cell", "a test cell copied: graded once",
+            (Duplicate(f"{RES}_public"),), {RES: ("tampered", 3)}),
+    Variant("conv-infinite-loop-inside", "an infinite loop inside convolutional_block: its tests time out, "
+            "ResNet50 (which never calls it) keeps its points",
+            (Replace(CONV, "    # Retrieve the filters\n", "    while True:  # hangs every caller\n        pass\n"),),
+            {CONV: ("timeout", 0)}),
+    Variant("identity-memory-bomb-inside", "a memory bomb inside identity_block: its tests go over the memory limit, "
+            "the other functions keep their points",
+            (Replace(ID, "    # Retrieve the filters\n",
+                     "    import numpy as np\n    hog = [np.ones(2**26) for _ in range(1000)]  # 512 MB each\n"),),
+            {ID: ("memory", 0)}),
+    Variant("stubborn-loop", "a cell after convolutional_block loops and swallows the interrupt: killed, resumed",
+            (InsertAfter(CONV, "import time\nwhile True:  # swallows the grader's interrupt: the parent must kill it\n"
+                               "    try:\n        time.sleep(0.2)\n    except BaseException:\n        pass"),),
+            {CONV: ("timeout", 3)}),
+    Variant("memory-bomb-cell", "a cell after convolutional_block allocates without bound",
+            (InsertAfter(CONV, "import numpy as np\nhog = [np.ones(2**26) for _ in range(1000)]  # 512 MB each"),),
+            {CONV: ("memory", 3)}),
+    Variant("os-exit", "the convolutional_block answer cell ends the process",
+            (Replace(CONV, "    return X", "    return X\n\nimport os\nos._exit(3)"),), {CONV: ("error", 0)}),
+    Variant("kernel-crash", "the ResNet50 answer cell kills the process with SIGSEGV",
+            (Replace(RES, "    return model", "    return model\n\nimport os, signal\nos.kill(os.getpid(), signal.SIGSEGV)"),),
+            {RES: ("error", 0)}),
+    Variant("huge-output", "prints 100 MB", (InsertAfter(ID, 'for _ in range(100):\n    print("x" * 1_000_000)'),)),
+    Variant("syntax-error", "a syntax error in identity_block",
+            (Replace(ID, "    F1, F2, F3 = filters\n", "    F1, F2, F3 = filters)\n"),), {ID: ("error", 0)}),
+    Variant("renamed-function", "identity_block renamed", (Replace(ID, "def identity_block(", "def my_identity_block("),),
+            {ID: ("missing", 0)}),
+    Variant("old-revision-identity", "identity_block from the 2021 notebook: no training parameter",
+            (SetSource(ID, OLD_REVISION_IDENTITY),), {ID: ("error", 0)}),
+    Variant("old-revision-avgpool", "AveragePooling2D() with no pool size, which Keras 2 accepted",
+            (Replace(RES, "X = AveragePooling2D((2, 2))(X)", "X = AveragePooling2D()(X)"),), {RES: ("error", 0)}),
+    Variant("corrupt", "half a notebook file", raw=lambda text: text[: len(text) // 2],
+            expected={f: ("invalid-notebook", 0) for f in (ID, CONV, RES)}),
+    Variant("empty", "an empty file", raw=lambda text: "", expected={f: ("invalid-notebook", 0) for f in (ID, CONV, RES)}),
+    # --- cheats: each scores 0 on the function it targets and full marks elsewhere --------------
+    # (the answer cell of the first four raises, as nothing it reaches for is visible in the sandbox)
+    Variant("cheat-obfuscated-import", "identity_block taken from the instructor's loader, imported by a built name",
+            (SetSource(ID, CHEAT_OBFUSCATED_IMPORT),), {ID: ("error", 0)}),
+    Variant("cheat-load-by-path", "convolutional_block loaded from autograder/reference.py by path",
+            (SetSource(CONV, CHEAT_LOAD_BY_PATH),), {CONV: ("error", 0)}),
+    Variant("cheat-sys-modules", "ResNet50 taken from a reference module found in sys.modules",
+            (SetSource(RES, CHEAT_SYS_MODULES),), {RES: ("error", 0)}),
+    Variant("cheat-read-course", "identity_block read from the course directory's reference.py",
+            (SetSource(ID, CHEAT_READ_COURSE),), {ID: ("error", 0)}),
+    Variant("cheat-patch-observers", "identity block wrong; patches capture, observe, diagnose and the checks",
+            (Replace(ID, ADD_THEN_RELU, RELU_THEN_ADD), InsertAfter(ID, CHEAT_PATCH_OBSERVERS)), {ID: ("ok", 0)}),
+    Variant("cheat-forge-channel", "identity block wrong; forged records on the report pipe and forged result files",
+            (Replace(ID, ADD_THEN_RELU, RELU_THEN_ADD), InsertAfter(ID, CHEAT_FORGE_CHANNEL)), {ID: ("ok", 0)}),
+    Variant("detached-process", "leaves detached processes behind: they must be gone when the grade is written",
+            (InsertAfter(CONV, CHEAT_DETACHED),)),
+    Variant("fork-bomb", "identity_block forks 400 sleeping processes each time it is called",
+            (Replace(ID, "    # Retrieve the filters\n", FORK_BOMB + "    # Retrieve the filters\n"),), {ID: ("error", 0)}),
+)
+SAMPLES = tuple(v for v in VARIANTS if v.sample)
 
-#: sample name -> (what it represents, edits). An edit is (grade_id, old, new, count): ``old``
-#: must occur exactly ``count`` times in that cell and is replaced; grade_id "+<after>" inserts
-#: a new code cell ``new`` after the cell with that grade_id.
-SAMPLES: dict[str, tuple[str, list[tuple[str, str, str, int]]]] = {
-    "solution": ("the reference solution: full marks", []),
-    "conv-shortcut-wrong-stride": ("the shortcut convolution keeps stride 1", [
-        ("convolutional_block", "filters=F3, kernel_size=1, strides=(s, s)", "filters=F3, kernel_size=1, strides=(1, 1)", 1),
-    ]),
-    "identity-shortcut-after-relu": ("the shortcut is added after the last ReLU", [
-        ("identity_block", 'X = Add()([X, X_shortcut])\n    X = Activation("relu")(X)',
-         'X = Activation("relu")(X)\n    X = Add()([X, X_shortcut])', 1),
-    ]),
-    "conv-bn-axis-wrong": ("BatchNormalization over axis 1 (height) instead of the channels", [
-        ("convolutional_block", "BatchNormalization(axis=3)", "BatchNormalization(axis=1)", 4),
-    ]),
-    "resnet50-stage4-stride": ("stage 4's convolutional block keeps stride 1", [
-        ("ResNet50", "filters=[256, 256, 1024], s=2", "filters=[256, 256, 1024], s=1", 1),
-    ]),
-    "monkeypatch-checks": ("patches the checks, numpy and AssertionError to fake passes; identity block wrong", [
-        ("identity_block", 'X = Add()([X, X_shortcut])\n    X = Activation("relu")(X)',
-         'X = Activation("relu")(X)\n    X = Add()([X, X_shortcut])', 1),
-        ("+identity_block", "", CHEAT, 1),
-    ]),
-    "edited-test-cell": ("replaces the identity block's public test with a print; identity block wrong", [
-        ("identity_block", 'kernel_size=f, strides=(1, 1), padding="same"', 'kernel_size=f, strides=(1, 1), padding="valid"', 1),
-        ("identity_block_public", "identity_block_test(identity_block)", 'print("All tests passed!")', 1),
-    ]),
-    "resnet50-infinite-loop": ("ResNet50 never returns; the two blocks are right", [
-        ("ResNet50", "    ## Stage 3\n", "    while True:  # forgot to stop\n        pass\n    ## Stage 3\n", 1),
-    ]),
-}
-UNTOUCHED = "untouched-release"
 
-
-def student_release(source: Path) -> nbformat.NotebookNode:
+# --------------------------------------------------------------------------- building
+def student_release(source: Path = SOURCE) -> nbformat.NotebookNode:
     """The notebook a student receives: nbgrader's generate_assignment in a throwaway course."""
     from resnet_signs.release.nbgrader_steps import generate_assignment, load_config
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "source" / "residual_networks").mkdir(parents=True)
-        (root / "source" / "residual_networks" / NOTEBOOK).write_bytes(source.read_bytes())
+        (root / "source" / ASSIGNMENT).mkdir(parents=True)
+        (root / "source" / ASSIGNMENT / NOTEBOOK).write_bytes(source.read_bytes())
         config = load_config(COURSE, root=root, db_url=f"sqlite:///{root / 'gradebook.db'}")
-        generate_assignment(config, "residual_networks")
-        return nbformat.read(str(root / "release" / "residual_networks" / NOTEBOOK), as_version=4)
+        generate_assignment(config, ASSIGNMENT)
+        return nbformat.read(str(root / "release" / ASSIGNMENT / NOTEBOOK), as_version=4)
 
 
-def _grade_id(cell) -> str | None:
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-def solved(release: nbformat.NotebookNode, source: nbformat.NotebookNode) -> nbformat.NotebookNode:
+def solved(release, source) -> nbformat.NotebookNode:
     """``release`` with each answer cell replaced by the source's solution (markers removed)."""
-    solutions = {_grade_id(c): c.source for c in source.cells if _grade_id(c) in FUNCTIONS}
+    answers = {_grade_id(c): c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
     nb = copy.deepcopy(release)
     for cell in nb.cells:
-        if _grade_id(cell) in FUNCTIONS:
-            lines = solutions[_grade_id(cell)].splitlines()
-            cell.source = "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+        if _grade_id(cell) in answers:
+            lines = answers[_grade_id(cell)].splitlines()
+            cell.source = "\n".join(l for l in lines if l.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
     return nb
 
 
-def apply(name: str, nb: nbformat.NotebookNode, edits) -> nbformat.NotebookNode:
-    """The solved notebook with ``edits`` applied; a stale edit raises SystemExit naming the sample."""
-    nb = copy.deepcopy(nb)
-    for grade_id, old, new, count in edits:
-        if grade_id.startswith("+"):
-            at = next(i for i, c in enumerate(nb.cells) if _grade_id(c) == grade_id[1:])
-            cell = nbformat.v4.new_code_cell(new)
-            cell.id = f"sample-{name}"  # fixed, so regenerating gives identical bytes
-            nb.cells.insert(at + 1, cell)
-            continue
-        [cell] = [c for c in nb.cells if _grade_id(c) == grade_id]
-        found = cell.source.count(old)
-        if found != count:
-            raise SystemExit(f"sample {name}: expected {count} x {old!r} in cell {grade_id}, found {found}: "
-                             "update SAMPLES in autograder/samples/make_samples.py")
-        cell.source = cell.source.replace(old, new)
-    return nb
-
-
-def build(source: Path = SOURCE) -> dict[str, str]:
-    """Every sample's notebook text, keyed by ``<name>/Residual_Networks.ipynb``."""
+def build(variants=VARIANTS, source: Path = SOURCE) -> dict[str, str]:
+    """Every variant's notebook text, keyed by ``<name>/Residual_Networks.ipynb``."""
     release = student_release(source)
-    solution = solved(release, nbformat.read(str(source), as_version=4))
-    files = {f"{UNTOUCHED}/{NOTEBOOK}": nbformat.writes(release) + "\n"}
-    for name, (_, edits) in SAMPLES.items():
-        files[f"{name}/{NOTEBOOK}"] = nbformat.writes(apply(name, solution, edits)) + "\n"
+    starts = {"release": release, "solution": solved(release, nbformat.read(str(source), as_version=4))}
+    files = {}
+    for variant in variants:
+        text = nbformat.writes(apply(variant.name, starts[variant.start], variant.edits)) + "\n"
+        files[f"{variant.name}/{NOTEBOOK}"] = variant.raw(text) if variant.raw else text
     return files
+
+
+def write(root: Path, variants=VARIANTS, source: Path = SOURCE) -> None:
+    """Write every variant under ``root/<name>/``."""
+    for rel, text in build(variants, source).items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def expected_csv(variants, functions: tuple[str, ...]) -> str:
+    """``expected_grades.csv`` for ``variants``: the grades.csv the grader must write for them."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(("student", "function", "score", "max_score", "status"))
+    for variant in sorted(variants, key=lambda v: v.name):
+        for function, (status, score) in variant.grades(functions).items():
+            writer.writerow((variant.name, function, score, 3, status))
+    return buf.getvalue()
 
 
 def stale(files: dict[str, str], root: Path = HERE) -> list[str]:
@@ -145,23 +411,25 @@ def stale(files: dict[str, str], root: Path = HERE) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--update", action="store_true", help="rewrite the sample notebooks")
+    mode.add_argument("--update", action="store_true", help="rewrite the committed samples")
     mode.add_argument("--check", action="store_true", help="exit 1 when a sample is out of date")
     args = parser.parse_args(argv)
     if not SOURCE.is_file():
         print(f"no source notebook at {SOURCE}: run `resnet-signs release` first", file=sys.stderr)
         return 2
-    files = build()
+    files = build(SAMPLES)
+    csv_text = expected_csv(SAMPLES, (ID, CONV, RES))
     if args.check:
-        bad = stale(files)
+        bad = stale(files) + ([] if EXPECTED.is_file() and EXPECTED.read_text() == csv_text else ["expected_grades.csv"])
         for rel in bad:
             print(f"out of date: autograder/samples/{rel}", file=sys.stderr)
         return 1 if bad else 0
-    for rel, text in files.items():
-        path = HERE / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote autograder/samples/{rel}")
+    for rel in stale(files):
+        if rel not in files:
+            (HERE / rel).unlink()
+    write(HERE, SAMPLES)
+    EXPECTED.write_text(csv_text)
+    print(f"wrote {len(files)} samples and expected_grades.csv under autograder/samples/")
     return 0
 
 

@@ -7,7 +7,7 @@ reproduced with the reference in another process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -45,6 +45,11 @@ class BlockCase:
             return np.stack([np.full(self.shape[1:], c, np.float32) for c in COURSE_CONSTANTS])
         return np.random.default_rng(self.input_seed).normal(size=self.shape).astype(np.float32)
 
+    def to_json(self) -> dict:
+        return {"type": "block", "name": self.name, "shape": list(self.shape), "f": self.f,
+                "filters": list(self.filters), "initializer": self.initializer, "s": self.s,
+                "input_seed": self.input_seed}
+
     def kwargs(self, training: bool) -> dict:
         """Keyword arguments of the block call (the input excepted)."""
         kwargs = {"f": self.f, "filters": list(self.filters), "training": training, "initializer": initializer(self.initializer)}
@@ -81,6 +86,20 @@ class ModelCase:
     def inputs(self, m: int = 2) -> np.ndarray:
         return np.random.default_rng(0).uniform(size=(m, *self.input_shape)).astype(np.float32)
 
+    def to_json(self) -> dict:
+        return {"type": "model", "name": self.name, "input_shape": list(self.input_shape), "classes": self.classes,
+                "forward": self.forward}
+
+
+def case_from_json(data: dict) -> BlockCase | ModelCase:
+    """The case :meth:`BlockCase.to_json` or :meth:`ModelCase.to_json` wrote."""
+    if data["type"] == "block":
+        return BlockCase(data["name"], tuple(data["shape"]), data["f"], tuple(data["filters"]), data["initializer"],
+                         data["s"], data["input_seed"])
+    if data["type"] == "model":
+        return ModelCase(data["name"], tuple(data["input_shape"]), data["classes"], data["forward"])
+    raise ValueError(f"unknown case type {data['type']!r}")
+
 
 #: The public checks' cases (the course's own tests).
 PUBLIC_BLOCK_CASES = {
@@ -90,3 +109,49 @@ PUBLIC_BLOCK_CASES = {
     ),
 }
 PUBLIC_MODEL_CASE = ModelCase("public")
+
+#: Shape rules a stand-in block can follow (:mod:`resnet_signs.checks.standins`).
+STAND_IN_KINDS = ("identity", "projection")
+
+
+@dataclass(frozen=True)
+class StandInSpec:
+    """How to stand in for one block function.
+
+    Attributes:
+        kind: ``"identity"`` (output shape = input shape) or ``"projection"`` (stride ``s``,
+            ``filters[2]`` channels).
+        parameters: the block's parameters after the input tensor, in order, e.g.
+            ``("f", "filters", "s", "training", "initializer")``.
+        defaults: defaults of those parameters that have one (JSON-able values only).
+    """
+
+    kind: str
+    parameters: tuple[str, ...]
+    defaults: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.kind not in STAND_IN_KINDS:
+            raise ValueError(f"kind must be one of {STAND_IN_KINDS}. Received: kind={self.kind!r}")
+        for required in ("f", "filters"):
+            if required not in self.parameters:
+                raise ValueError(f"a stand-in needs a {required!r} parameter. Received: {self.parameters}")
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "parameters": list(self.parameters), "defaults": dict(self.defaults)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> StandInSpec:
+        return cls(str(data["kind"]), tuple(str(p) for p in data["parameters"]), dict(data.get("defaults", {})))
+
+
+
+#: The blocks' public contract, for the stand-ins that ``ResNet50``'s checks call instead of them:
+#: ``identity_block(X, f, filters, training=True, initializer=...)`` keeps the shape,
+#: ``convolutional_block(X, f, filters, s=2, training=True, initializer=...)`` strides by ``s``.
+PUBLIC_STAND_INS = {
+    "identity_block": StandInSpec("identity", ("f", "filters", "training", "initializer"),
+                                  {"training": True, "initializer": None}),
+    "convolutional_block": StandInSpec("projection", ("f", "filters", "s", "training", "initializer"),
+                                       {"s": 2, "training": True, "initializer": None}),
+}

@@ -1,10 +1,12 @@
 """Compare an observation of student code with the reference's and name the first mistake.
 
-Pure functions of plain data (no Keras, no student code): the public checks and the hidden
-tests' ``judge`` both use them. Each returns ``None`` when all is well, else ONE hint that
-starts with "✗". Order: does it run, output shape, structure (most specific first), values;
-a run failure or a wrong shape is reported through the structural mistake that explains it
-when there is one, since "the stride belongs on the shortcut" helps more than a Keras error.
+Pure functions of plain data (no Keras, no student code): the public checks and the grader's
+judge both use them. Each returns ``None`` when all is well, else ONE hint: a first line that
+starts with "✗" and names the mistake, then indented lines with what was expected and what was
+observed (shapes, op chains, a few numbers). Order: does it run, output shape, structure (most
+specific first), values; a run failure or a wrong shape is reported through the structural
+mistake that explains it when there is one, since "the stride belongs on the shortcut" helps
+more than a Keras error.
 """
 
 from __future__ import annotations
@@ -50,12 +52,51 @@ def block_hint(
     With ``check_structure=False`` only running, output shapes and values count (the hidden
     values tests pass on that, and then report the structural hint when there is one).
     """
+    hint = signature_hint(block, obs.get("parameters"), expected.get("parameters"))
+    if hint:
+        return hint
     for case in cases:
         for training in MODES:
             hint = _case_hint(block, obs, expected, case, training, check_structure)
             if hint:
                 return hint
     return None
+
+
+#: Errors students meet with code from older notebook revisions or Keras 2 habits -> the fix.
+KNOWN_ERRORS = (
+    ("missing 1 required positional argument: 'pool_size'",
+     "✗ AveragePooling2D needs its pool size in Keras 3: write AveragePooling2D(pool_size=2) (older revisions of this "
+     "notebook wrote AveragePooling2D(), which Keras 2 accepted)"),
+    ("unexpected keyword argument 'training'",
+     "✗ your function has no `training` parameter: it comes from an older revision of this notebook; use this "
+     "notebook's signature and pass training=training to every BatchNormalization"),
+    ("'KerasTensor' object is not callable",
+     "✗ a layer's output is called like a layer: create the layer and call it once, e.g. "
+     "X = BatchNormalization(axis=3)(X, training=training)"),
+    ("Lambda layer", "✗ the grader does not run Lambda layers: build the block from standard Keras layers"),
+)
+
+
+def known_error_hint(error: str) -> str | None:
+    """A specific hint for an error message students commonly meet, else ``None``."""
+    for fragment, hint in KNOWN_ERRORS:
+        if fragment in error:
+            return hint
+    return None
+
+
+def signature_hint(function: str, got, want) -> str | None:
+    """Parameters of this notebook's signature that the student's function lacks (older revisions)."""
+    if not got or not want or any(p.startswith("**") for p in got):
+        return None
+    missing = [p for p in want if p not in got]
+    if not missing:
+        return None
+    names = ", ".join(f"`{p}`" for p in missing) + (" parameter" if len(missing) == 1 else " parameters")
+    return (f"✗ your {function} has no {names}: it looks like code from an "
+            f"older revision of this notebook. Use this notebook's signature: {function}({', '.join(want)})"
+            f"\n  expected parameters: {', '.join(want)}\n  your parameters:     {', '.join(got)}")
 
 
 def structure_hint_for(block: str, obs: dict, expected: dict, cases: list[BlockCase]) -> str | None:
@@ -85,16 +126,23 @@ def _case_hint(block, obs, expected, case, training, check_structure) -> str | N
     call = f"{block}(X{_call_args(case, training)})"
     if got is None:
         error = obs.get(f"{case.name}.error.{training}", "returned nothing")
-        return structural or f"✗ {call} raised {error}"
+        return structural or known_error_hint(error) or f"✗ {call} raised {error}"
     got = np.asarray(got)
     if got.shape != want.shape:
-        return structural or f"✗ output shape: expected {_shape(want.shape)}, got {_shape(got.shape)} for {call}"
+        return structural or (f"✗ output shape: expected {_shape(want.shape)}, got {_shape(got.shape)} for {call}"
+                              f"\n  input shape: {_shape(case.shape)}")
     if structural:
         return structural
     err = values_error(got, want)
     if err is not None:
-        return f"✗ values differ from the expected output (max abs error {err:.3g}) for {call}"
+        return (f"✗ values differ from the expected output (max abs error {err:.3g}) for {call}"
+                f"\n  expected (first values): {_numbers(want)}\n  observed (first values): {_numbers(got)}")
     return None
+
+
+def _numbers(array, n: int = 6) -> str:
+    flat = np.asarray(array, np.float64).ravel()[:n]
+    return "[" + ", ".join(f"{v:.5g}" for v in flat) + (", ...]" if np.asarray(array).size > n else "]")
 
 
 def _call_args(case: BlockCase, training: bool) -> str:
@@ -106,12 +154,47 @@ def structure_hint(block: str, got: dict, want: dict, case: BlockCase) -> str | 
     """Structural mistakes, most specific first; ``got``/``want`` map training mode -> summary."""
     g, w = got[True], want[True]
     if "error" in g:
-        return _partial_hint(g, w) or f"✗ {block} fails on a keras.Input (as inside ResNet50): {g['error']}"
+        return (_partial_hint(g, w) or known_error_hint(g["error"])
+                or f"✗ {block} fails on a keras.Input (as inside ResNet50): {g['error']}")
     for check in (_join_hint, _shortcut_hint, _main_path_hint, _conv_hint, _bn_axis_hint):
         hint = check(block, g, w, case)
         if hint:
-            return hint
+            return hint + _paths_detail(g, w)
     return _training_hint(got, want) or _initializer_hint(g, w)
+
+
+def _op_text(op: dict) -> str:
+    if op.get("op") == "conv":
+        k = "x".join(map(str, op["kernel_size"]))
+        s = op["strides"][0]
+        return f"Conv2D({op['filters']}, {k}" + (f", s={s}" if s != 1 else "") + (", same" if op["padding"] == "same" else "") + ")"
+    if op.get("op") == "bn":
+        return "BN" if op.get("axis") == 3 else f"BN(axis={op.get('axis')})"
+    if op.get("op") in ("maxpool", "avgpool"):
+        name = "MaxPooling2D" if op["op"] == "maxpool" else "AveragePooling2D"
+        return f"{name}({op['pool_size'][0]}, s={op['strides'][0]})"
+    if op.get("op") == "dense":
+        return f"Dense({op['units']}, {op['activation']})"
+    if op.get("op") == "activation":
+        return f"Activation({op.get('fn')})"
+    names = {"relu": "ReLU", "add": "Add", "zeropad": "ZeroPadding2D", "flatten": "Flatten"}
+    return names.get(op.get("op"), str(op.get("op")))
+
+
+def _path_text(ops) -> str:
+    return " → ".join(_op_text(o) for o in ops or []) or "(nothing)"
+
+
+def _paths_detail(g: dict, w: dict) -> str:
+    """Expected and observed main path and shortcut, one line each."""
+    lines = []
+    for name, key in (("main path", "main"), ("shortcut", "shortcut")):
+        want, got = _path_text(w.get(key)), _path_text(g.get(key))
+        if want != got:
+            lines += [f"  expected {name}: {want}", f"  your {name}:     {got}"]
+    if _kinds(w.get("tail")) != _kinds(g.get("tail")):
+        lines += [f"  expected after the Add: {_path_text(w.get('tail'))}", f"  yours after the Add:    {_path_text(g.get('tail'))}"]
+    return "".join("\n" + line for line in lines)
 
 
 def _partial_hint(g: dict, w: dict) -> str | None:
@@ -127,6 +210,9 @@ def _join_hint(block, g, w, case) -> str | None:
         return "✗ add the shortcut to the main path (Add()([X, X_shortcut])) before the final ReLU"
     if g["join"]["op"] != "add" or g["join"].get("inputs") != 2:
         return f"✗ join the two paths with Add()([X, X_shortcut]) (got {g['join']['op']} of {g['join'].get('inputs')} inputs)"
+    if g["join"].get("same_inputs"):
+        return ("✗ the Add adds the main path to itself (Add()([X, X])): add the shortcut instead, "
+                "Add()([X, X_shortcut]), where X_shortcut is the block's input (or its projection) saved before the main path")
     if _kinds(g["tail"]) == _kinds(w["tail"]):
         return None
     if not g["tail"] and _kinds(g["main"])[-1:] == ["relu"]:
@@ -258,23 +344,45 @@ def _init_name(init: dict) -> str:
 
 # --------------------------------------------------------------------------- ResNet-50
 def model_hint(obs: dict, expected: dict, case: ModelCase) -> str | None:
-    """The first problem of a :func:`observe.observe_model` observation against the reference's."""
+    """The first problem of a :func:`observe.observe_models` observation against the reference's.
+
+    The model was built with stand-in blocks, so only ``ResNet50``'s own work is judged: the stem,
+    the table of block calls (which block, ``f``, ``filters``, ``s``), the head, and the parameter
+    count it would have with correct blocks (its own layers' weights plus the reference blocks').
+    """
     c = case.name
+    call = f"ResNet50(input_shape={case.input_shape}, classes={case.classes})"
     if f"{c}.error" in obs:
-        return f"✗ ResNet50(input_shape={case.input_shape}, classes={case.classes}) {_as_clause(obs[f'{c}.error'])}"
+        error = obs[f"{c}.error"]
+        return known_error_hint(error) or _block_call_hint(error) or f"✗ {call} {_as_clause(error)}"
     g, w = obs.get(f"{c}.summary"), expected[f"{c}.summary"]
     if not isinstance(g, dict):
         return "✗ ResNet50 returned nothing that could be inspected"
+    if not g["calls"]:
+        return ("✗ build stages 2 to 5 by calling convolutional_block and identity_block: this ResNet50 calls "
+                "neither" + (f" (its graph stops at a {g['chain_broken_by']} of several inputs)" if g.get("chain_broken_by") else ""))
     for check in (_stem_hint, _stages_hint, _head_hint):
         hint = check(g, w)
         if hint:
             return hint
     if g["output_shape"] != w["output_shape"]:
         return f"✗ output shape: expected {_shape(w['output_shape'])}, got {_shape(g['output_shape'])}"
-    if g["params"] != w["params"]:
-        return f"✗ ResNet50 should have {w['params']:,} parameters, got {g['params']:,}"
+    total = g["params"] + w["total_params"] - w["params"]  # the blocks' weights are the reference's
+    if total != w["total_params"]:
+        return (f"✗ ResNet50 should have {w['total_params']:,} parameters, got {total:,}: the stem or the head has "
+                f"{g['params'] - w['params']:+,} weights"
+                f"\n  expected stem: {_path_text(w['stem'])}\n  your stem:     {_path_text(g['stem'])}"
+                f"\n  expected head: {_path_text(w['head'])}\n  your head:     {_path_text(g['head'])}")
     if case.forward:
         return _probs_hint(obs.get(f"{c}.probs"), case)
+    return None
+
+
+def _block_call_hint(error: str) -> str | None:
+    """A stand-in block refused its arguments: the call in ResNet50 is wrong, not the block."""
+    for block in ("identity_block", "convolutional_block"):
+        if f"{block}:" in error or f"{block}()" in error:
+            return f"✗ ResNet50 calls {block} with wrong arguments: {error.split(': ', 1)[-1]}"
     return None
 
 
@@ -287,46 +395,68 @@ def _stem_hint(g, w) -> str | None:
         return (
             "✗ stage 1 (ZeroPadding2D(3) → Conv2D(64, 7, strides=2) → BatchNormalization → ReLU → "
             f"MaxPooling2D(3, strides=2)) should output {_shape(w['stem_shape'])}, got {_shape(g['stem_shape'])}"
+            f"\n  expected stem: {_path_text(w['stem'])}\n  your stem:     {_path_text(g['stem'])}"
         )
     return None
 
 
+def _table(stages) -> str:
+    return "; ".join(f"stage {k}: {st['blocks']} blocks, s={st['strides'][0]}, filters {st['filters'][0]}, "
+                     f"out {_shape(st['shape'])}" for k, st in enumerate(stages, start=2))
+
+
 def _stages_hint(g, w) -> str | None:
     gs, ws = g["stages"], w["stages"]
+    detail = f"\n  expected: {_table(ws)}\n  yours:    {_table(gs)}"
+    first = g["calls"][0]
+    if first["kind"] != "projection":
+        return f"✗ each stage starts with a convolutional_block; the first block call is {first['function']}" + detail
     if len(gs) != len(ws):
         return (
             f"✗ ResNet-50 has {len(ws)} stages of residual blocks after stage 1, each opened by a "
-            f"convolutional_block; found {len(gs)}"
+            f"convolutional_block; found {len(gs)}" + detail
         )
-    previous = w["stem_shape"]
     for k, (gst, wst) in enumerate(zip(gs, ws), start=2):
         if gst["blocks"] != wst["blocks"]:
             n = wst["blocks"]
-            return f"✗ stage {k} should have {n} blocks (1 convolutional_block + {n - 1} identity_block), got {gst['blocks']}"
-        if gst["shape"][:2] != wst["shape"][:2]:
-            s = "s=2" if wst["shape"][0] != previous[0] else "s=1"
-            verb = "downsample with" if s == "s=2" else "keep the size with"
-            return f"✗ stage {k} should {verb} {s} (output {_shape(wst['shape'])}, got {_shape(gst['shape'])})"
-        if gst["shape"][2] != wst["shape"][2]:
-            return f"✗ stage {k}'s blocks should output {wst['shape'][2]} channels (its filters), got {gst['shape'][2]}"
-        previous = wst["shape"]
+            return (f"✗ stage {k} should have {n} blocks (1 convolutional_block + {n - 1} identity_block), "
+                    f"got {gst['blocks']}" + detail)
+        if gst["strides"][0] != wst["strides"][0]:
+            s = wst["strides"][0]
+            verb = "downsample with" if s != 1 else "keep the size with"
+            return (f"✗ stage {k} should {verb} s={s} (output {_shape(wst['shape'])}, got {_shape(gst['shape'])})"
+                    + detail)
+        if gst["filters"] != wst["filters"]:
+            bad = next(i for i, (a, b) in enumerate(zip(gst["filters"], wst["filters"])) if a != b)
+            return (f"✗ stage {k}'s blocks use filters {wst['filters'][0]}; block {bad + 1} of stage {k} got "
+                    f"{gst['filters'][bad]}" + detail)
+    fs = {call["f"] for call in g["calls"]}
+    if fs != {call["f"] for call in w["calls"]}:
+        return f"✗ every block uses f={w['calls'][0]['f']} (a {w['calls'][0]['f']}x{w['calls'][0]['f']} middle convolution); got f={sorted(fs)}"
+    for call in g["calls"]:
+        if call.get("training") is False:
+            return f"✗ keep the blocks' default training=True in ResNet50 ({call['function']} got training=False)"
+    for gst, wst in zip(gs, ws):
+        if gst["shape"] != wst["shape"]:
+            return f"✗ stage shapes differ: expected {_table(ws)}; got {_table(gs)}"
     return None
 
 
 def _head_hint(g, w) -> str | None:
     head = g["head"]
+    detail = f"\n  expected head: {_path_text(w['head'])}\n  your head:     {_path_text(head)}"
     pools = [o for o in head if "pool" in o["op"]]
     want_pool = next(o for o in w["head"] if "pool" in o["op"])
     if len(pools) != 1 or pools[0] != want_pool:
-        return "✗ use AveragePooling2D(pool_size=2) after stage 5"
+        return "✗ use AveragePooling2D(pool_size=2) after stage 5" + detail
     if "flatten" not in _kinds(head):
-        return "✗ flatten the pooled features (Flatten()) before the Dense layer"
+        return "✗ flatten the pooled features (Flatten()) before the Dense layer" + detail
     units = w["head"][-1]["units"]
     last = head[-1]
     softmax_layer = last == {"op": "activation", "fn": "softmax"} and len(head) > 1 and head[-2].get("op") == "dense"
     dense = head[-2] if softmax_layer else last
     if dense.get("op") != "dense" or dense.get("units") != units or not (softmax_layer or dense.get("activation") == "softmax"):
-        return "✗ the last layer must be Dense(classes, activation='softmax')"
+        return "✗ the last layer must be Dense(classes, activation='softmax')" + detail
     return None
 
 

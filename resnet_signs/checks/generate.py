@@ -1,7 +1,7 @@
 """``resnet-signs expected``: regenerate the public checks' expected values from the reference.
 
 Run it after changing ``autograder/reference.py`` or the public cases; a test fails while
-the committed files and a fresh generation disagree.
+the committed files and a fresh generation disagree. Instructor side: it loads the reference.
 """
 
 from __future__ import annotations
@@ -36,17 +36,42 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def block_observation(function, cases) -> dict:
+    """The reference block's observation, made exactly as a student's is (capture, rebuild, compute)."""
+    from resnet_signs.checks.capture import capture_blocks
+    from resnet_signs.checks.observe import observe_blocks
+
+    return observe_blocks(capture_blocks(function, cases), cases)
+
+
+def model_observation(builder, cases, stand_ins, scope=None) -> dict:
+    """The reference ResNet50's observation with stand-in blocks, plus each case's real parameter count.
+
+    Args:
+        builder: the reference ``ResNet50``.
+        cases: model cases.
+        stand_ins: the block contract (:data:`resnet_signs.checks.cases.PUBLIC_STAND_INS`).
+    """
+    from resnet_signs.checks.capture import capture_models
+    from resnet_signs.checks.observe import observe_models
+
+    observation = observe_models(capture_models(builder, cases, stand_ins), cases)
+    for case in cases:
+        summary = observation[f"{case.name}.summary"]
+        summary["total_params"] = int(builder(input_shape=case.input_shape, classes=case.classes).count_params())
+    return observation
+
+
 def compute(reference=None) -> dict[str, dict]:
     """The reference's observations of the public cases, ``{function: observation}``."""
-    from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE
-    from resnet_signs.checks.observe import observe_block, observe_model
+    from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE, PUBLIC_STAND_INS
     from resnet_signs.instructor import load_reference
 
     reference = reference or load_reference()
     observations = {
-        block: observe_block(getattr(reference, block), [case]) for block, case in PUBLIC_BLOCK_CASES.items()
+        block: block_observation(getattr(reference, block), [case]) for block, case in PUBLIC_BLOCK_CASES.items()
     }
-    observations["ResNet50"] = observe_model(reference.ResNet50, PUBLIC_MODEL_CASE)
+    observations["ResNet50"] = model_observation(reference.ResNet50, [PUBLIC_MODEL_CASE], PUBLIC_STAND_INS)
     for function, obs in observations.items():
         failures = {k: v for k, v in obs.items() if "error" in k or (isinstance(v, dict) and "error" in v)}
         if failures:

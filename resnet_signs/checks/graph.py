@@ -59,6 +59,10 @@ def describe(op, node) -> dict:
             "training": training if isinstance(training, bool) or training is None else repr(training),
         }
     kind = type(op).__name__
+    if kind == "BlockStandIn":
+        return {"op": "block", "function": op.function, "kind": op.kind, "f": op.f, "filters": list(op.filters),
+                "s": op.s, "training": op.training, "input_shape": _shape(node.input_tensors[0]),
+                "shape": _shape(node.output_tensors[0])}
     if kind in ("ReLU", "Relu"):  # layers.ReLU; keras.activations.relu; keras.ops.relu
         return {"op": "relu"} if _is_plain_relu(op) else {"op": "leaky_or_capped_relu"}
     if isinstance(op, layers.Activation):
@@ -145,9 +149,11 @@ def block_summary(output, block_input) -> dict:
         reaches = reaches and end is block_input and other is None
         branches.append(ops)
     branches.sort(key=lambda ops: (_convs(ops), len(ops)), reverse=True)
+    inputs = list(node.input_tensors)
+    same = len(inputs) > 1 and all(t is inputs[0] for t in inputs)  # Add()([X, X]): one tensor twice
     return {
         "tail": tail,
-        "join": dict(describe(op, node), inputs=len(branches)),
+        "join": dict(describe(op, node), inputs=len(branches), same_inputs=same),
         "main": branches[0],
         "shortcut": branches[1] if len(branches) > 1 else None,
         "reaches_input": reaches,
@@ -158,89 +164,44 @@ def _shape(tensor) -> list:
     return [None if d is None else int(d) for d in tensor.shape[1:]]
 
 
-def _collect(output) -> dict:
-    """Every node behind ``output``: id(node) -> (op, node), and each tensor's consumer count."""
-    nodes, consumers, stack = {}, {}, [output]
-    while stack:
-        found = producer(stack.pop())
-        if found is None or id(found[1]) in nodes:
-            continue
-        if len(nodes) > _MAX_OPS:
-            raise RecursionError("the graph is too large to summarise")
-        nodes[id(found[1])] = found
-        for t in found[1].input_tensors:
-            consumers[id(t)] = consumers.get(id(t), 0) + 1
-            stack.append(t)
-    return {"nodes": nodes, "consumers": consumers}
-
-
 def model_summary(model) -> dict:
-    """Summarise a ResNet: stem, stages of residual blocks (found at their ``add``), head.
+    """Summarise a ResNet built with stand-in blocks: stem, block calls grouped in stages, head.
 
-    A residual block is an ``add``; its input is where its shortcut branch forks off the
-    main path. Blocks with a convolution on the shortcut (projections) open a stage. Stage
-    shapes are the outputs of each stage's last block, read from the graph, not from layer
-    positions.
+    With stand-ins (:mod:`resnet_signs.checks.standins`) the model is a chain: the stem, one
+    ``block`` op per block call, the head. A projection block opens a stage; a stage's shape is
+    its last block's output shape.
 
     Returns:
-        ``{"params", "output_shape", "stem", "stem_shape", "stages": [{"blocks", "shape"}], "head"}``.
+        ``{"params", "output_shape", "stem", "stem_shape", "calls", "stages", "head"}``:
+        ``params`` counts the model's own weights (stem and head: stand-ins have none);
+        ``calls`` is one ``describe`` dict per block call; ``stages`` is
+        ``[{"blocks", "shape", "filters", "strides"}]``.
     """
     output = model.outputs[0]
-    graph = _collect(output)
-    forks = lambda t: graph["consumers"].get(id(t), 0) > 1 or producer(t) is None  # noqa: E731
-    adds = []
-    for op, node in graph["nodes"].values():
-        if describe(op, node)["op"] == "add" and len(node.input_tensors) > 1:
-            adds.append((op, node))
-    blocks = []
-    for op, node in adds:
-        branches = [_walk_back(t, forks) for t in node.input_tensors]
-        branches.sort(key=lambda b: (_convs(b[0]), len(b[0])))
-        shortcut_ops, block_input, _ = branches[0]
-        blocks.append({"node": node, "input": block_input, "projection": _convs(shortcut_ops) > 0})
-    blocks = _chain(blocks)
+    chain, _, join = _walk_back(output, lambda t: False)
+    calls = [i for i, op in enumerate(chain) if op["op"] == "block"]
+    stem = chain[: calls[0]] if calls else chain
+    head = chain[calls[-1] + 1 :] if calls else []
     stages = []
-    for block in blocks:
-        if block["projection"] or not stages:
-            stages.append({"blocks": 0, "shape": None})
-        stages[-1]["blocks"] += 1
-        stages[-1]["shape"] = _shape(block["node"].output_tensors[0])
-    head, _, _ = _walk_back(output, lambda t: bool(blocks) and t is blocks[-1]["node"].output_tensors[0])
-    stem_input = blocks[0]["input"] if blocks else output
-    stem, _, _ = _walk_back(stem_input, lambda t: False)  # stops at the InputLayer (no inputs)
+    for i in calls:
+        call = chain[i]
+        if call["kind"] == "projection" or not stages:
+            stages.append({"blocks": 0, "shape": None, "filters": [], "strides": []})
+        stage = stages[-1]
+        stage["blocks"] += 1
+        stage["shape"] = call["shape"]
+        stage["filters"].append(call["filters"])
+        stage["strides"].append(call["s"])
     return {
         "params": int(model.count_params()),
         "output_shape": _shape(output),
         "stem": stem,
-        "stem_shape": _shape(stem_input),
+        "stem_shape": chain[calls[0]]["input_shape"] if calls else _shape(output),
+        "chain_broken_by": None if join is None else describe(*join)["op"],  # an op outside the blocks with 2+ inputs
+        "calls": [chain[i] for i in calls],
         "stages": stages,
         "head": head,
     }
-
-
-def _chain(blocks: list[dict]) -> list[dict]:
-    """Order blocks from input to output: each block's input descends from the previous add."""
-    by_output = {}
-    for block in blocks:
-        by_output[id(block["node"].output_tensors[0])] = block
-    depth = {}
-
-    def reach(block):  # number of blocks before this one along the chain of block inputs
-        key = id(block["node"])
-        if key not in depth:
-            depth[key] = 0
-            tensor = block["input"]
-            for _ in range(_MAX_OPS):
-                if id(tensor) in by_output:
-                    depth[key] = reach(by_output[id(tensor)]) + 1
-                    break
-                found = producer(tensor)
-                if found is None or len(found[1].input_tensors) != 1:
-                    break
-                tensor = found[1].input_tensors[0]
-        return depth[key]
-
-    return sorted(blocks, key=reach)
 
 
 def convs_from(block_input) -> list[int]:

@@ -1,9 +1,15 @@
-"""Run a block or a ResNet-50 builder on fixed cases and record what it did, as plain data.
+"""Turn captures into observations: rebuild each captured graph and compute what it does.
 
-An observation is a flat dict whose values are numpy arrays or JSON-able values, so that
-the hidden tests can carry it out of a sandbox; the reference is observed the same way,
-and :mod:`resnet_signs.checks.diagnose` compares the two. Nothing here raises for anything
-the observed code does: failures are recorded as one-line strings.
+This is where values are computed — by whoever judges (the grader's clean parent, or the
+notebook's public check), never by the process that ran the student's code. An observation is
+a flat dict of numpy arrays and JSON-able values that :mod:`resnet_signs.checks.diagnose`
+compares with the reference's observation, made the same way:
+
+- blocks: ``"c.out.t"`` (the output for case ``c``'s inputs with ``training=t``) or
+  ``"c.error.t"``; ``"c.structure.t"``: :func:`graph.block_summary` or ``{"error": ...}``;
+  ``"parameters"``: the function's parameter names;
+- models: ``"c.summary"`` (:func:`graph.model_summary`) or ``"c.error"``; ``"c.probs"``: the output
+  for a batch of 2 when the case asks for a forward pass.
 """
 
 from __future__ import annotations
@@ -12,92 +18,79 @@ import numpy as np
 
 from resnet_signs.checks import graph
 from resnet_signs.checks.cases import BlockCase, ModelCase
+from resnet_signs.checks.rebuild import GraphRejected, rebuild
+from resnet_signs.checks.records import Capture, one_line
 
 MODES = (False, True)
+NO_CAPTURE = "no capture was recorded for this case"
 
 
-def one_line(exc: BaseException) -> str:
-    """``"ValueError: first line of the message"`` (Keras messages run over many lines)."""
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first[:300]}" if first else type(exc).__name__
-
-
-def _to_array(value) -> np.ndarray:
+def to_array(value) -> np.ndarray:
+    """A model output as a float32 numpy array."""
     import keras
 
-    if value is None:
-        raise TypeError("returned None: the function must return the output tensor X")
-    if isinstance(value, keras.KerasTensor):
-        raise TypeError("returned a symbolic tensor for a concrete input")
     array = np.asarray(keras.ops.convert_to_numpy(value))
     if array.dtype.kind not in "fiu":
-        raise TypeError(f"returned {type(value).__name__}, not a tensor")
+        raise TypeError(f"the graph returned {array.dtype}, not numbers")
     return array.astype(np.float32)
 
 
-def observe_block(fn, cases: list[BlockCase]) -> dict:
-    """Call ``fn`` on each case, eagerly (outputs) and on a ``keras.Input`` (structure).
+def _by_key(captures: list[Capture]) -> dict:
+    return {(c.case, c.training): c for c in captures}
 
-    Returns:
-        For each case ``c`` and training mode ``t``: ``"c.out.t"`` (array) or ``"c.error.t"``
-        (one line); ``"c.structure.t"``: :func:`graph.block_summary` or ``{"error": ...}``.
-    """
-    obs = {}
+
+def observe_blocks(captures: list[Capture], cases: list[BlockCase]) -> dict:
+    """The observation of a block's captures (one per case and training mode)."""
+    obs, found = {}, _by_key(captures)
+    if captures:
+        obs["parameters"] = list(captures[0].parameters)
     for case in cases:
-        x = case.inputs()
         for training in MODES:
+            key = f"{case.name}.{{}}.{training}"
+            capture = found.get((case.name, training))
+            if capture is None or capture.error is not None:
+                error = NO_CAPTURE if capture is None else capture.error
+                obs[key.format("error")] = error
+                obs[key.format("structure")] = {"error": error, "convs": list(capture.convs) if capture else []}
+                continue
             try:
-                obs[f"{case.name}.out.{training}"] = _to_array(fn(x, **case.kwargs(training)))
-            except Exception as exc:  # noqa: BLE001 - anything the student's code raises is data here
-                obs[f"{case.name}.error.{training}"] = one_line(exc)
-            obs[f"{case.name}.structure.{training}"] = _structure(fn, case, training)
+                model = rebuild(capture.config)
+            except GraphRejected as exc:
+                obs[key.format("error")] = str(exc)
+                obs[key.format("structure")] = {"error": str(exc)}
+                continue
+            try:
+                obs[key.format("structure")] = graph.block_summary(model.outputs[0], model.inputs[0])
+            except Exception as exc:  # noqa: BLE001 - an unforeseen graph shape is a verdict
+                obs[key.format("structure")] = {"error": f"its graph could not be read: {one_line(exc)}"}
+            try:
+                obs[key.format("out")] = to_array(model(case.inputs()))
+            except Exception as exc:  # noqa: BLE001 - e.g. shapes that clash at the Add for this input
+                obs[key.format("error")] = one_line(exc)
     return obs
 
 
-def _structure(fn, case: BlockCase, training: bool) -> dict:
-    import keras
-
-    # Unknown height and width first: shapes then cannot clash at the Add, so a misplaced
-    # stride or a 'valid' padding still yields a graph whose structure explains the mistake.
-    error = None
-    for spatial in ((None, None), case.shape[1:3]):
-        block_input = keras.Input(shape=(*spatial, case.shape[3]))
+def observe_models(captures: list[Capture], cases: list[ModelCase]) -> dict:
+    """The observation of a model builder's captures (one per case)."""
+    obs, found = {}, _by_key(captures)
+    for case in cases:
+        c = case.name
+        capture = found.get((c, None))
+        if capture is None or capture.error is not None:
+            obs[f"{c}.error"] = NO_CAPTURE if capture is None else capture.error
+            continue
         try:
-            output = fn(block_input, **case.kwargs(training))
-            if not isinstance(output, keras.KerasTensor):
-                return {"error": f"returned {type(output).__name__} instead of the output tensor"}
-            return graph.block_summary(output, block_input)
+            model = rebuild(capture.config)
+            obs[f"{c}.summary"] = graph.model_summary(model)
+        except GraphRejected as exc:
+            obs[f"{c}.error"] = str(exc)
+            continue
         except Exception as exc:  # noqa: BLE001
-            if error is None:
-                error = {"error": one_line(exc), "convs": graph.convs_from(block_input)}
-    return error
-
-
-def observe_model(builder, case: ModelCase) -> dict:
-    """Call ``builder(input_shape, classes)``; record its summary and, if asked, a forward pass.
-
-    Returns:
-        ``"c.summary"``: :func:`graph.model_summary`, or ``"c.error"``; ``"c.probs"``: the
-        output for :meth:`ModelCase.inputs` when ``case.forward``.
-    """
-    import keras
-
-    c = case.name
-    try:
-        model = builder(input_shape=case.input_shape, classes=case.classes)
-    except Exception as exc:  # noqa: BLE001
-        return {f"{c}.error": one_line(exc)}
-    if not isinstance(model, keras.Model):
-        return {f"{c}.error": f"returned {type(model).__name__}, not a keras.Model"}
-    obs = {}
-    try:
-        obs[f"{c}.summary"] = graph.model_summary(model)
-    except Exception as exc:  # noqa: BLE001
-        obs[f"{c}.error"] = f"its graph could not be read: {one_line(exc)}"
-    if case.forward:
-        try:
-            obs[f"{c}.probs"] = _to_array(model(case.inputs(), training=False))
-        except Exception as exc:  # noqa: BLE001
-            obs[f"{c}.error"] = f"a forward pass failed: {one_line(exc)}"
+            obs[f"{c}.error"] = f"its graph could not be read: {one_line(exc)}"
+            continue
+        if case.forward:
+            try:
+                obs[f"{c}.probs"] = to_array(model(case.inputs(), training=False))
+            except Exception as exc:  # noqa: BLE001
+                obs[f"{c}.error"] = f"a forward pass failed: {one_line(exc)}"
     return obs

@@ -24,11 +24,12 @@ from typing import TextIO
 import resnet_signs
 from resnet_signs import paths
 from resnet_signs.errors import UsageError
+from resnet_signs.grading import course as courses
 from resnet_signs.grading import gradebook, reports
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, check_scheduler, execute
 from resnet_signs.grading.model import Limits, Status, SubmissionGrade
 from resnet_signs.grading.progress import Progress
-from resnet_signs.grading.submissions import ASSIGNMENT_ID, NOTEBOOK_NAME, Submission, find_submissions
+from resnet_signs.grading.submissions import Submission, find_submissions, skipped_folders
 
 # The front's own modules: changing them changes no grade, so they stay out of the cache key.
 _FRONT = {"api.py", "cli.py", "gradebook.py", "jobs.py", "progress.py", "reports.py", "submissions.py", "__init__.py"}
@@ -42,11 +43,13 @@ class GradeRun:
         grades: one grade per submission that was graded or reused.
         reused: students whose earlier grade was reused.
         failed: ``{student: message}`` where the grader itself failed (nothing recorded).
+        skipped: folders that were not graded (hidden names such as ``.ipynb_checkpoints``).
     """
 
     grades: list[SubmissionGrade] = field(default_factory=list)
     reused: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
 
 
 def grade(
@@ -54,10 +57,11 @@ def grade(
     *,
     out: Path,
     workers: int = 1,
-    timeout: float = Limits.timeout,
+    timeout: float = Limits.function_timeout,
     memory_mb: int = Limits.memory_mb,
     scheduler: str | None = None,
     course: Path | None = None,
+    assignment: str | None = None,
     db_url: str | None = None,
     force: bool = False,
     progress: TextIO | None = None,
@@ -69,10 +73,13 @@ def grade(
         submissions: one folder per student (or nbgrader's ``submitted/`` layout).
         out: output folder; must not be inside ``submissions``.
         workers: local processes grading in parallel.
-        timeout: wall-clock seconds allowed for one submission.
+        timeout: seconds each graded function's cells and tests may run (its budget; see
+            :class:`~resnet_signs.grading.model.Limits`).
         memory_mb: memory limit of one submission's sandbox.
         scheduler: a Dask scheduler address (``tcp://HOST:PORT``) to run the jobs on instead.
-        course: the nbgrader course directory (default: :func:`resnet_signs.paths.course_dir`).
+        course: the nbgrader course directory (default: :func:`resnet_signs.paths.course_dir`): the
+            source notebook, the hidden tests, the reference and the gradebook all come from it.
+        assignment: the assignment under ``course/source/`` (default: the only graded one).
         db_url: the gradebook's SQLAlchemy URL (default: the course's nbgrader config).
         force: grade again even when an earlier grade could be reused.
         progress: where the progress bar goes (default stderr).
@@ -84,30 +91,30 @@ def grade(
     Raises:
         UsageError: a bad argument (missing or empty folder, ``out`` inside it, workers < 1...).
     """
-    course = Path(course) if course else paths.course_dir()
+    root = Path(course) if course else paths.course_dir()
     submissions, out = Path(submissions), Path(out)
     _check_arguments(submissions, out, workers, timeout, memory_mb, scheduler)
-    found = find_submissions(submissions)
-    source = course / "source" / ASSIGNMENT_ID / NOTEBOOK_NAME
-    if not source.is_file():
-        raise UsageError(f"no source notebook at {source}: run `resnet-signs release` or pass --course")
-    limits = Limits(timeout=float(timeout), memory_mb=int(memory_mb),
+    if not (root / "source").is_dir():
+        raise UsageError(f"{root} is not a course directory (no source/ folder): pass --course")
+    course = courses.load(root, assignment)
+    found = find_submissions(submissions, course.assignment, course.notebook_name)
+    limits = Limits(function_timeout=float(timeout), memory_mb=int(memory_mb),
                     cell_timeout=min(Limits.cell_timeout, float(timeout)))
-    version = grader_version(course, source, limits, grader)
-    db_url = db_url or gradebook.course_db_url(course)
+    version = grader_version(course, limits, grader)
+    db_url = db_url or gradebook.course_db_url(course.root)
     gradebook.ensure_assignment(db_url, course)
 
-    run, todo = GradeRun(), []
+    run, todo = GradeRun(skipped=skipped_folders(submissions)), []
     by_student: dict[str, Submission] = {s.student: s for s in found}
     for sub in found:
         key = _cache_key(sub, version)
         previous = None if force else _load_record(out / sub.slug / "record.json", key)
         if previous is not None:
-            _finish(out, sub, previous, key, db_url, run)
+            _finish(out, sub, previous, key, db_url, course, run)
             run.reused.add(sub.student)
         else:
             data = sub.notebook.read_bytes() if sub.notebook.is_file() else b""
-            todo.append((Job(sub.student, data, str(source), limits, grader), key))
+            todo.append((Job(sub.student, data, str(course.root), course.assignment, limits, grader), key))
 
     bar = Progress(len(todo), stream=progress)
     keys = {job.student: key for job, key in todo}
@@ -116,14 +123,15 @@ def grade(
         if isinstance(result, Exception):
             run.failed[sub.student] = f"{type(result).__name__}: {result}".splitlines()[0]
         else:
-            _finish(out, sub, _annotate(sub, reports.grade_from_dict(result)), keys[job.student], db_url, run)
+            grade = _annotate(sub, reports.grade_from_dict(result), course.notebook_name)
+            _finish(out, sub, grade, keys[job.student], db_url, course, run)
         bar.advance(sub.student)
 
     reports.write_atomic(out / "grades.csv", reports.grades_csv(run.grades))
     return run
 
 
-def grader_version(course: Path, source: Path, limits: Limits, grader: str) -> str:
+def grader_version(course: courses.Course, limits: Limits, grader: str) -> str:
     """A hash of everything that decides a grade besides the notebook: the grading core and the
     checks it uses, the hidden tests, the reference, the source notebook, the limits."""
     package = Path(resnet_signs.__file__).parent
@@ -132,7 +140,7 @@ def grader_version(course: Path, source: Path, limits: Limits, grader: str) -> s
         files += sorted((package / "checks").glob("*"))
     else:  # another grading function (tests): its own module is the code that decides
         files = [Path(importlib.import_module(grader.partition(":")[0]).__file__)]
-    files += [course / "hidden_tests.py", course / "reference.py", source]
+    files += [course.root / "hidden_tests.py", course.root / "reference.py", course.source]
     digest = hashlib.sha256(f"{resnet_signs.__version__}|{grader}|{sorted(asdict(limits).items())}".encode())
     for path in files:
         if path.is_file():
@@ -153,21 +161,22 @@ def _load_record(path: Path, key: str) -> SubmissionGrade | None:
         return None  # absent or unreadable: grade again
 
 
-def _annotate(sub: Submission, grade: SubmissionGrade) -> SubmissionGrade:
+def _annotate(sub: Submission, grade: SubmissionGrade, notebook_name: str) -> SubmissionGrade:
     """Say why a missing notebook scored nothing, and keep the real name."""
     grade.student = sub.student
     if not sub.notebook.is_file():
         for f in grade.functions:
-            f.status, f.detail = Status.INVALID_NOTEBOOK, f"no {NOTEBOOK_NAME} in the student's folder"
+            f.status, f.detail = Status.INVALID_NOTEBOOK, f"no {notebook_name} in the student's folder"
     return grade
 
 
-def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url: str, run: GradeRun) -> None:
+def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url: str, course: courses.Course,
+            run: GradeRun) -> None:
     folder = (out / sub.slug).resolve()
     if folder.parent != out.resolve():  # safe_slug makes this impossible; refuse rather than trust it
         raise UsageError(f"refusing to write outside {out} for student {sub.student!r}")
     reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)})
-    gradebook.record(db_url, grade)
+    gradebook.record(db_url, grade, course.assignment, course.source.stem)
     run.grades.append(grade)
 
 
@@ -191,3 +200,5 @@ def print_summary(run: GradeRun, stream: TextIO | None = None) -> None:
     print(reports.summary_table(run.grades, run.reused), file=stream)
     for student, message in sorted(run.failed.items()):
         print(f"NOT GRADED {student}: the grader failed: {message}", file=stream)
+    if run.skipped:
+        print(f"not graded (hidden or cache folders): {', '.join(run.skipped)}", file=stream)

@@ -37,14 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder (outside DIR)")
     parser.add_argument("--workers", type=_number(int), default=_default("workers"),
                         help="submissions graded in parallel by local processes (default: %(default)s)")
-    parser.add_argument("--timeout", type=_number(float), default=_default("timeout"),
-                        help="wall-clock seconds for one submission (default: %(default)s)")
+    parser.add_argument("--timeout", type=_number(float), default=_default("timeout"), metavar="S",
+                        help="seconds each graded function's cells and tests may run; a function over it gets "
+                             "'timeout' and the others keep their own budget (default: %(default)s)")
     parser.add_argument("--memory-limit", type=_number(int), default=_default("memory_mb"), metavar="MB",
                         help="memory limit of one submission's sandbox in MB (default: %(default)s)")
     parser.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=_default("scheduler"),
                         help="run the jobs on this existing Dask cluster instead of local processes")
     parser.add_argument("--course", type=Path, default=None,
-                        help="nbgrader course directory (default: autograder/, or RESNET_SIGNS_COURSE)")
+                        help="nbgrader course directory: source notebook, hidden tests, reference and gradebook "
+                             "(default: autograder/, or RESNET_SIGNS_COURSE)")
+    parser.add_argument("--assignment", default=None, metavar="NAME",
+                        help="the assignment under COURSE/source/ (default: the only one with graded cells)")
     parser.add_argument("--db", default=None,
                         help="gradebook SQLAlchemy URL (default: the course's, sqlite in the course directory)")
     parser.add_argument("--force", action="store_true", help="grade again even when an earlier grade is reusable")
@@ -53,9 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from resnet_signs.grading.api import grade, print_summary
 
+    from resnet_signs.quiet import import_tensorflow
+
+    import_tensorflow()  # the judge needs it: imported now, without its native start-up lines
     result = grade(args.submissions, out=args.out, workers=args.workers, timeout=args.timeout,
                    memory_mb=args.memory_limit, scheduler=args.scheduler, course=args.course,
-                   db_url=args.db, force=args.force)
+                   assignment=args.assignment, db_url=args.db, force=args.force)
     print_summary(result)
     print(f"outputs in {args.out}/ (grades.csv, <student>/results.json, <student>/feedback.html)")
     return 1 if result.failed else 0

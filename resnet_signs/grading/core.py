@@ -1,136 +1,187 @@
-"""Grade one submission: read it, run it in the sandbox, judge what it did in this clean process.
+"""Grade one submission: read it, run it in the sandbox, judge what it built in this clean process.
 
-``grade_submission`` is the core's one entry point (see docs/CONTRACTS.md, Grading). It
-never raises for anything a student did: an unreadable notebook, a crash, a hang, a memory
-bomb or a tampered test each become a status and a score. Verdicts come from
-``hidden_tests.judge`` here, on observations the sandbox wrote as data, so nothing the
-student's code patched in the sandbox (numpy, ``assert``, the checks) can turn a failure
-into a pass: a missing observation is a fail.
+``grade_submission`` is the core's one entry point (see docs/CONTRACTS.md, Grading). It never
+raises for anything a student did: an unreadable notebook, a crash, a hang, a memory bomb or a
+tampered test each become a status and a score. The sandbox only *captures* what each test needs
+(the graphs the student's functions build); the verdicts come from :class:`~.judge.Judge` here,
+which rebuilds those graphs and computes every value itself, so nothing the student's code does
+in the sandbox can produce a pass it did not build.
+
+Every function is graded on its own: time is budgeted per function (:class:`~.model.Limits`);
+when a function's test or answer cell hits a time or memory limit, or crashes the sandbox, its
+remaining tests get that status without running, and a fresh child runs the others. Restarts
+are bounded by the submission's time cap, not by a count that one bad function could spend.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import signal
 import threading
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from resnet_signs import paths
-from resnet_signs.grading import observations, runner
+from resnet_signs.checks.records import TestRecord
+from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
-from resnet_signs.grading.model import FUNCTIONS, FunctionGrade, Limits, Status, SubmissionGrade, TestResult
-from resnet_signs.instructor import load_hidden_tests
+from resnet_signs.grading import runner
+from resnet_signs.grading.judge import NO_RESULT, Judge
+from resnet_signs.grading.model import FunctionGrade, Limits, Status, SubmissionGrade, TestResult
 
 #: Most specific first: the status a function gets when several things went wrong. A tampered
 #: test cell outranks an error: it is an integrity flag the instructor must see in grades.csv,
 #: while the error stays visible in the detail and the feedback.
 PRIORITY = (Status.MISSING, Status.MEMORY, Status.TIMEOUT, Status.TAMPERED, Status.ERROR)
 NOT_REACHED = "not reached"
-#: Judging runs the reference (Keras) and fills per-process caches: one thread at a time.
+#: Judging builds Keras graphs and fills per-process caches: one thread at a time.
 _JUDGE_LOCK = threading.Lock()
-_OUTCOME = {"timeout": Status.TIMEOUT, "error": Status.ERROR, "memory": Status.MEMORY}
+_JUDGES: dict[Path, Judge] = {}
+_OUTCOME = {"timeout": Status.TIMEOUT, "error": Status.ERROR, "memory": Status.MEMORY, "skipped": Status.TIMEOUT}
 
 
-def grade_submission(notebook_path, *, student: str, source_notebook, limits: Limits | None = None,
-                     workdir) -> SubmissionGrade:
-    """Grade one student's notebook against the source notebook's tests.
+def grade_submission(notebook_path, *, student: str, course, limits: Limits | None = None, workdir,
+                     assignment: str | None = None) -> SubmissionGrade:
+    """Grade one student's notebook against the course's tests.
 
     Args:
         notebook_path: the submitted ``.ipynb``.
         student: the student's id (copied into the result).
-        source_notebook: the nbgrader source notebook (answer/test cells, points, canonical tests).
+        course: the course directory (or a loaded :class:`~.course.Course`): source notebook, hidden
+            tests and reference all come from it.
         limits: time, memory and output limits (defaults: :class:`Limits`).
         workdir: a folder this call may use: ``workdir/sandbox`` (the child's only writable folder)
-            and ``workdir/plans`` are recreated and removed.
+            is recreated and removed.
+        assignment: the assignment's folder under ``source/`` (default: the only graded one).
 
     Returns:
-        The functions in ``FUNCTIONS`` order with status, score and a one-line detail, every
+        The course's functions in notebook order with status, score and a one-line detail, every
         test's verdict, the wall-clock time and the capped output.
 
     Raises:
-        GradingError: the instructor's side is broken (unreadable source notebook).
+        GradingError: the instructor's side is broken (unreadable source notebook, inconsistent tests).
     """
     started = time.monotonic()
     limits = limits or Limits()
-    spec = planning.read_spec(Path(source_notebook), FUNCTIONS)
+    if not isinstance(course, courses.Course):
+        course = courses.load(Path(course), assignment)
     try:
         nb = nbformat.read(str(notebook_path), as_version=4)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("it has no list of cells")
     except Exception as exc:  # any unreadable file is the student's: a status, not a crash
-        return _invalid(student, spec, f"not a readable notebook: {_one_line(exc)}", time.monotonic() - started)
-    plan = planning.build(nb, spec)
+        return _invalid(student, course, f"not a readable notebook: {_one_line(exc)}", time.monotonic() - started)
+    plan = planning.build(nb, course)
     sandbox = Path(workdir) / "sandbox"
+    deadline = started + limits.total(len(course.functions))
     try:
-        execution = _execute(plan, Path(notebook_path), sandbox, limits, started + limits.timeout)
-        verdicts = _judge(spec, sandbox / "results")
+        execution = _execute(plan, course, Path(notebook_path), sandbox, limits, deadline)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
-    return _assemble(student, spec, plan, execution, verdicts, time.monotonic() - started)
+    verdicts = _judge(course, plan, execution)
+    return _assemble(student, course, plan, execution, verdicts, time.monotonic() - started)
 
 
+@dataclass
 class _Execution:
-    """What the children did: the first outcome of each step and notes on each attempt."""
+    """What the children did: each step's first outcome, each test's record, notes."""
 
-    def __init__(self):
-        self.outcomes: dict[int, tuple[str, str]] = {}
-        self.notes: list[str] = []
-        self.output = ""
+    outcomes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    records: dict[str, TestRecord | str] = field(default_factory=dict)  # a string: why there is none
+    notes: list[str] = field(default_factory=list)
+    output: str = ""
+    foreign: int = 0  # lines on the report channel that were not the sandbox's events
 
 
-def _execute(plan: planning.Plan, notebook: Path, sandbox: Path, limits: Limits, deadline: float) -> _Execution:
+def _execute(plan: planning.Plan, course: courses.Course, notebook: Path, sandbox: Path, limits: Limits,
+             deadline: float) -> _Execution:
     shutil.rmtree(sandbox, ignore_errors=True)
-    for sub in ("work", "home", "tmp", "results"):
+    for sub in ("work", "home", "tmp"):
         (sandbox / sub).mkdir(parents=True)
     shutil.copyfile(notebook, sandbox / "work" / notebook.name)
     execution, output, skip = _Execution(), runner.Output(limits.output_bytes), set()
+    base = {"steps": [s.to_json() for s in plan.steps], **course.sandbox_tests(), "limits": asdict(limits),
+            "max_file_bytes": runner.MAX_FILE_BYTES}
     env = _child_env(sandbox)
-    plans = sandbox.parent / "plans"  # outside the sandbox: read-only to the child
-    plans.mkdir(parents=True, exist_ok=True)
-    for attempt in range(runner.MAX_RESTARTS + 1):
-        observed = sorted(p.stem for p in (sandbox / "results").glob("*.json"))
-        progress = sandbox / "results" / f"progress-{attempt}.jsonl"
-        plan_file = plans / f"plan-{attempt}.json"
-        plan_file.write_text(json.dumps({
-            "steps": plan.steps, "skip": sorted(skip), "observed": observed, "cell_timeout": limits.cell_timeout,
-            "max_file_bytes": runner.MAX_FILE_BYTES,
-            "results": str(sandbox / "results"), "progress": str(progress),
-        }))
-        result = runner.run_child(plan_file, progress, sandbox=sandbox, env=env, limits=limits,
-                                  deadline=deadline, output=output)
-        for event in result.events:
-            if event.get("event") == "end":
-                execution.outcomes.setdefault(event["step"], (event.get("outcome", "error"), event.get("detail", "")))
+    while True:
+        child_plan = {**base, "skip": sorted(skip), "observed": sorted(execution.records)}
+        result = runner.run_child(child_plan, sandbox=sandbox, env=env, limits=limits, deadline=deadline,
+                                  output=output)
+        _collect(result, plan, execution)
         if result.finished:
             break
-        culprit = result.running
         why = _death(result, limits)
-        if culprit is None:  # died outside any step (at start-up): a restart would die the same way
+        if result.running is None:  # died outside any step: a restart would die the same way
+            execution.notes.append(f"the sandbox {why} outside any cell")
             break
-        execution.outcomes.setdefault(culprit, (_status_name(result), why))
+        status = _status_name(result)
+        culprit = _blame(result, plan) if result.killed == "memory" else result.running
+        execution.outcomes.setdefault(culprit, (status, why))
+        step = plan.steps[culprit]
+        if step.function is not None and (step.kind == "observe" or step.answer):
+            _disqualify(plan, execution, step.function, status, why, skip)
         skip.add(culprit)
-        if result.killed == "total-timeout":
+        if result.killed == "total-timeout" or time.monotonic() >= deadline:
             break
-    else:
-        execution.notes.append(f"gave up after {runner.MAX_RESTARTS} restarts")
-    if not result.finished:  # the steps the last child never reached share its fate
+    if not result.finished:  # the steps no child reached share the last one's fate
         unreached = [i for i in range(len(plan.steps)) if i not in execution.outcomes and i not in skip]
         for index in unreached:
             execution.outcomes[index] = (_status_name(result), NOT_REACHED)
         if unreached:
             execution.notes.append(f"the sandbox {why}; {len(unreached)} later cells/tests never ran")
-    shutil.rmtree(plans, ignore_errors=True)
     execution.output = output.text()
     return execution
 
 
+def _collect(result: runner.Attempt, plan: planning.Plan, execution: _Execution) -> None:
+    """Outcomes (first attempt's wins) and records, accepted only from the test step that is running."""
+    running = None
+    for event in result.events:
+        step = plan.steps[event.step] if event.step is not None and event.step < len(plan.steps) else None
+        if event.event == "start":
+            running = event.step
+        elif event.event == "end" and step is not None:
+            execution.outcomes.setdefault(event.step, (event.outcome, event.detail))
+            running = None
+        elif event.event == "record":
+            if step is None or event.step != running or step.kind != "observe" or step.test_id in execution.records:
+                execution.foreign += 1
+            elif event.record is None:
+                execution.records[step.test_id] = event.detail
+            elif event.record.test_id != step.test_id:
+                execution.foreign += 1
+            else:
+                execution.records[step.test_id] = event.record
+    execution.foreign += result.dropped
+
+
+def _blame(result: runner.Attempt, plan: planning.Plan) -> int:
+    """The step to charge a memory overrun to: the largest grower of the section that grew most."""
+    by_section: dict = {}
+    for step, grown in result.growth.items():
+        section = plan.steps[step].function
+        by_section[section] = by_section.get(section, 0) + grown
+    section = max(by_section, key=by_section.get, default=plan.steps[result.running].function)
+    if section == plan.steps[result.running].function:
+        return result.running
+    steps = [s for s in result.growth if plan.steps[s].function == section]
+    return max(steps, key=result.growth.get)
+
+
+def _disqualify(plan, execution, function: str, status: str, why: str, skip: set) -> None:
+    """A function hit a limit in its test or answer cell: its other steps are not run again."""
+    for index, step in enumerate(plan.steps):
+        if step.function == function:
+            skip.add(index)
+            if index not in execution.outcomes:
+                execution.outcomes[index] = (status, f"not run: {function} {why}")
+
+
 def _status_name(result: runner.Attempt) -> str:
-    return {"memory": "memory", "cell-timeout": "timeout", "total-timeout": "timeout"}.get(result.killed, "error")
+    return {"memory": "memory"}.get(result.killed, "timeout" if result.killed else "error")
 
 
 def _death(result: runner.Attempt, limits: Limits) -> str:
@@ -138,8 +189,10 @@ def _death(result: runner.Attempt, limits: Limits) -> str:
         return f"went over the memory limit ({limits.memory_mb} MB)"
     if result.killed == "cell-timeout":
         return f"ran past the per-cell limit ({limits.cell_timeout:g} s) and ignored the interrupt"
+    if result.killed == "function-timeout":
+        return f"ran past its function's time budget ({limits.function_timeout:g} s) and ignored the interrupt"
     if result.killed == "total-timeout":
-        return f"ran past the whole-submission limit ({limits.timeout:g} s)"
+        return "ran past the whole submission's time limit"
     number = runner.signal_of(result.returncode)
     if number is not None:
         try:
@@ -150,8 +203,9 @@ def _death(result: runner.Attempt, limits: Limits) -> str:
 
 
 def _child_env(sandbox: Path) -> dict:
+    """The child's whole environment: no course path, no secret of the grader's."""
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PATH": paths.executable_path(),
         "HOME": str(sandbox / "home"),
         "TMPDIR": str(sandbox / "tmp"),
         "MPLCONFIGDIR": str(sandbox / "tmp"),
@@ -159,7 +213,6 @@ def _child_env(sandbox: Path) -> dict:
         "MPLBACKEND": "Agg",
         "NBGRADER_EXECUTION": "autograde",  # training cells run their smoke budget
         "RESNET_SIGNS_DATA": str(paths.data_dir()),
-        "RESNET_SIGNS_COURSE": str(paths.course_dir()),
         "RESNET_SIGNS_MODELS": str(sandbox / "tmp" / "models"),
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "TF_DETERMINISTIC_OPS": "1",
@@ -167,94 +220,120 @@ def _child_env(sandbox: Path) -> dict:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    for name in ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OMP_NUM_THREADS"):
-        if name in os.environ:
-            env[name] = os.environ[name]
+    env.update(paths.passed_to_sandbox())
     return env
 
 
-def _judge(spec: planning.Spec, results: Path) -> dict[str, tuple[bool, str] | None]:
-    """Each test's ``(passed, message)``, or ``None`` when the sandbox recorded no observation."""
+def judge_for(course: courses.Course) -> Judge:
+    """One judge per course directory per process (its expected observations are computed once)."""
+    judge = _JUDGES.get(course.root)
+    if judge is None or judge.course is not course:
+        judge = _JUDGES[course.root] = Judge(course)
+    return judge
+
+
+def _judge(course: courses.Course, plan: planning.Plan, execution: _Execution) -> dict[str, tuple[bool, str]]:
     verdicts = {}
     with _JUDGE_LOCK:
-        hidden = load_hidden_tests()
-        for test in spec.tests:
-            observation = observations.load(results, test.test_id)
-            verdicts[test.test_id] = None if observation is None else hidden.judge(test.test_id, observation)
+        judge = judge_for(course)
+        for test in course.tests:
+            record = execution.records.get(test.test_id)
+            if isinstance(record, TestRecord):
+                verdicts[test.test_id] = judge.verdict(test.test_id, record)
+            elif isinstance(record, str):
+                verdicts[test.test_id] = (False, f"✗ the test has no result: {record}")
+            else:
+                verdicts[test.test_id] = (False, _why_no_record(plan, execution, test.test_id))
     return verdicts
 
 
-def _assemble(student, spec, plan, execution, verdicts, elapsed) -> SubmissionGrade:
+def _why_no_record(plan, execution, test_id: str) -> str:
+    for index, step in enumerate(plan.steps):
+        if step.test_id == test_id and index in execution.outcomes:
+            outcome, detail = execution.outcomes[index]
+            if outcome in ("timeout", "memory", "skipped", "error") and detail:
+                return f"✗ the test did not run to the end: {detail}"
+    return NO_RESULT
+
+
+def _assemble(student, course, plan, execution, verdicts, elapsed) -> SubmissionGrade:
     tests = []
-    for test in spec.tests:
-        verdict = verdicts[test.test_id]
-        passed, message = verdict if verdict is not None else (False, "✗ no result: the test did not run to the end")
+    for test in course.tests:
+        passed, message = verdicts[test.test_id]
         tests.append(TestResult(test.test_id, test.function, test.points if passed else 0.0, test.points,
                                 bool(passed), message, test.hidden))
-    functions = [_function_grade(f, spec, plan, execution, tests) for f in spec.functions]
+    functions = [_function_grade(f, course, plan, execution, tests) for f in course.functions]
+    notes = list(execution.notes)
+    if execution.foreign:
+        notes.append(f"{execution.foreign} lines on the grader's report channel were not the sandbox's (ignored)")
     return SubmissionGrade(student=student, functions=functions, tests=tests, execution_time=elapsed,
                            output=execution.output, tampered_cells=sorted(plan.tampered),
-                           isolation=runner.isolation_notes())
+                           isolation=runner.isolation_notes(), skipped_cells=list(plan.skipped_cells), notes=notes)
 
 
-def _function_grade(function, spec, plan, execution, tests) -> FunctionGrade:
+def _function_grade(function, course, plan, execution, tests) -> FunctionGrade:
     mine = [t for t in tests if t.function == function]
-    statuses, details = [], []
+    statuses, details, notes = [], [], []
     if function not in plan.answers:
         statuses.append(Status.MISSING)
         details.append(f"no answer cell with grade_id {function}")
     undefined = False
     for index, step in enumerate(plan.steps):
-        if step["function"] != function or index not in execution.outcomes:
+        if step.function != function or index not in execution.outcomes:
             continue
         outcome, detail = execution.outcomes[index]
-        where = _where(step)
         if outcome == "undefined":
             undefined = True
-        elif outcome in _OUTCOME:
+        elif outcome in ("timeout", "memory", "skipped") or (outcome == "error" and (step.answer or step.kind == "observe")):
             statuses.append(_OUTCOME[outcome])
-            if detail != NOT_REACHED:  # explained once by the execution's note
-                details.append(f"{where}: {detail}")
+            if detail != NOT_REACHED and not detail.startswith("not run: "):
+                details.append(f"{step.where()}: {detail}")
+        elif outcome == "error":  # a cell of the section that grades nothing: worth a note, not a status
+            notes.append(f"{step.where()}: {detail}")
+    raised = _raised(function, course, execution)
+    if raised and not undefined:
+        statuses.append(Status.ERROR)
+        details.append(f"{function} raised {raised}")
     if function in plan.answers and undefined and not statuses:
         statuses.append(Status.MISSING)
         details.append(f"{function} is not defined after its cell ran (renamed?)")
     for test_id, how in sorted(plan.tampered.items()):
-        if spec.test(test_id).function == function:
+        if course.test(test_id).function == function:
             statuses.append(Status.TAMPERED)
             details.append(f"test cell {test_id} was {how}; graded with the original")
-    for cell, section, name in plan.suspicious:
-        if section in (function, None):
-            details.append(f"cell {cell} uses the instructor's {name}: check it by hand")
-    failed = [t.message for t in mine if not t.passed]
+    failed = [t.message.splitlines()[0] for t in mine if not t.passed]
     if failed and not details:
         details.append(failed[0])
     status = next((s for s in PRIORITY if s in statuses), Status.OK)
     score = sum(t.score for t in mine)
-    notes = _unowned_failures(plan, execution) + execution.notes if statuses or failed else []
-    detail = "; ".join(details + notes)
-    return FunctionGrade(function, score, sum(t.max_score for t in mine), status, _clip(detail))
+    extra = notes + _setup_failures(plan, execution) + execution.notes if statuses or failed else []
+    return FunctionGrade(function, score, sum(t.max_score for t in mine), status, _clip("; ".join(details + extra)))
 
 
-def _unowned_failures(plan, execution) -> list[str]:
+def _raised(function: str, course, execution: _Execution) -> str | None:
+    """The first error the function raised when one of its tests called it ('not defined' aside)."""
+    for test_id, record in execution.records.items():
+        if isinstance(record, TestRecord) and course.test(test_id).function == function:
+            for capture in record.captures:
+                if capture.error and not capture.error.startswith(f"NameError: {function} is not defined"):
+                    return capture.error
+    return None
+
+
+def _setup_failures(plan, execution) -> list[str]:
     """Cells before the first answer cell that failed (setup, imports): they may explain any loss."""
     notes = []
     for index, step in enumerate(plan.steps):
         outcome, detail = execution.outcomes.get(index, ("ok", ""))
-        if step["function"] is None and outcome in _OUTCOME and detail != NOT_REACHED:
-            notes.append(f"cell {step['cell']}: {detail}")
+        if step.function is None and outcome in _OUTCOME and detail != NOT_REACHED:
+            notes.append(f"{step.where()}: {detail}")
     return notes
 
 
-def _where(step: dict) -> str:
-    if step["kind"] == "observe":
-        return f"test {step['test_id']}"
-    return f"answer cell {step['function']}" if step["answer"] else f"cell {step['cell']}"
-
-
-def _invalid(student, spec, detail, elapsed) -> SubmissionGrade:
-    tests = [TestResult(t.test_id, t.function, 0.0, t.points, False, f"✗ {detail}", t.hidden) for t in spec.tests]
-    functions = [FunctionGrade(f, 0.0, sum(t.points for t in spec.tests if t.function == f), Status.INVALID_NOTEBOOK,
-                               _clip(detail)) for f in spec.functions]
+def _invalid(student, course, detail, elapsed) -> SubmissionGrade:
+    tests = [TestResult(t.test_id, t.function, 0.0, t.points, False, f"✗ {detail}", t.hidden) for t in course.tests]
+    functions = [FunctionGrade(f, 0.0, sum(t.points for t in course.tests if t.function == f), Status.INVALID_NOTEBOOK,
+                               _clip(detail)) for f in course.functions]
     return SubmissionGrade(student=student, functions=functions, tests=tests, execution_time=elapsed)
 
 

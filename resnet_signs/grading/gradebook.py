@@ -14,9 +14,7 @@ import warnings
 from pathlib import Path
 
 from resnet_signs.grading.model import SubmissionGrade
-from resnet_signs.grading.submissions import ASSIGNMENT_ID, NOTEBOOK_NAME
 
-NOTEBOOK_ID = Path(NOTEBOOK_NAME).stem
 COURSE_ID = "resnet_signs"
 
 
@@ -42,8 +40,10 @@ def course_db_url(course: Path) -> str:
     return str(load_config(course).CourseDirectory.db_url)
 
 
-def ensure_assignment(db_url: str, course: Path) -> None:
+def ensure_assignment(db_url: str, course) -> None:
     """Make sure the gradebook knows the assignment, its notebook and its grade cells.
+
+    ``course`` is the loaded :class:`~resnet_signs.grading.course.Course`.
 
     When it does not (a fresh gradebook), runs nbgrader's ``generate_assignment`` on the
     course's source, exactly as the instructor's release would, which records them.
@@ -52,22 +52,23 @@ def ensure_assignment(db_url: str, course: Path) -> None:
 
     with _open(db_url) as gb:
         try:
-            known = bool(gb.find_notebook(NOTEBOOK_ID, ASSIGNMENT_ID).grade_cells)
+            known = bool(gb.find_notebook(course.source.stem, course.assignment).grade_cells)
         except MissingEntry:
             known = False
     if not known:
         from resnet_signs.release.nbgrader_steps import generate_assignment, load_config
 
-        generate_assignment(load_config(course, db_url=db_url), ASSIGNMENT_ID)
+        generate_assignment(load_config(course.root, db_url=db_url), course.assignment)
 
 
-def record(db_url: str, grade: SubmissionGrade) -> None:
+def record(db_url: str, grade: SubmissionGrade, assignment: str, notebook_id: str) -> None:
     """Store one student's automatic scores: the student, the submission, one grade per test cell.
 
     Args:
         db_url: SQLAlchemy URL of the gradebook (the assignment must be in it:
             :func:`ensure_assignment`).
         grade: the student's grade; each test's ``test_id`` names its grade cell.
+        assignment: the assignment's id; ``notebook_id``: its notebook's name without ``.ipynb``.
     """
     from nbgrader.api import MissingEntry
 
@@ -76,12 +77,12 @@ def record(db_url: str, grade: SubmissionGrade) -> None:
         warnings.simplefilter("ignore")
         gb.update_or_create_student(grade.student)
         try:
-            gb.find_submission(ASSIGNMENT_ID, grade.student)
+            gb.find_submission(assignment, grade.student)
         except MissingEntry:
-            gb.add_submission(ASSIGNMENT_ID, grade.student)
+            gb.add_submission(assignment, grade.student)
         for test in grade.tests:
             try:
-                row = gb.find_grade(test.test_id, NOTEBOOK_ID, ASSIGNMENT_ID, grade.student)
+                row = gb.find_grade(test.test_id, notebook_id, assignment, grade.student)
             except MissingEntry:
                 continue  # a test the gradebook's version of the assignment does not have
             row.auto_score = float(test.score)
@@ -89,11 +90,11 @@ def record(db_url: str, grade: SubmissionGrade) -> None:
         gb.db.commit()
 
 
-def read_scores(db_url: str) -> dict[str, dict[str, float]]:
+def read_scores(db_url: str, assignment: str) -> dict[str, dict[str, float]]:
     """``{student: {grade cell: auto score}}`` as nbgrader's API reads them back (for checks)."""
     scores: dict[str, dict[str, float]] = {}
     with _open(db_url) as gb:
-        for submission in gb.assignment_submissions(ASSIGNMENT_ID):
+        for submission in gb.assignment_submissions(assignment):
             notebook = submission.notebooks[0]
             scores[submission.student_id] = {g.name: g.auto_score for g in notebook.grades}
     return scores

@@ -31,14 +31,16 @@ class Job:
     Attributes:
         student: the real name.
         notebook: the submitted file's bytes (empty when the student handed in nothing).
-        source_notebook: the instructor's source notebook (a path valid on the worker).
+        course: the course directory (a path valid on the worker).
+        assignment: the assignment's id in that course.
         limits: resource limits for the sandbox.
         grader: ``module:function`` that grades one notebook.
     """
 
     student: str
     notebook: bytes
-    source_notebook: str
+    course: str
+    assignment: str
     limits: Limits
     grader: str = DEFAULT_GRADER
 
@@ -46,16 +48,20 @@ class Job:
 def run_job(job: Job) -> dict:
     """Grade one submission in a fresh temporary directory; returns the grade as a dict."""
     from resnet_signs.grading.reports import grade_to_dict
+    from resnet_signs.quiet import import_tensorflow
+
+    if job.grader == DEFAULT_GRADER:
+        import_tensorflow()  # before the core imports it: no native start-up lines on the instructor's terminal
 
     module_name, _, name = job.grader.partition(":")
     grade_submission = getattr(importlib.import_module(module_name), name)
     with tempfile.TemporaryDirectory(prefix="resnet-signs-grade-") as tmp:
-        notebook = Path(tmp) / "submission" / "Residual_Networks.ipynb"
+        notebook = Path(tmp) / "submission" / "submission.ipynb"
         notebook.parent.mkdir()
         notebook.write_bytes(job.notebook)
         workdir = Path(tmp) / "work"
         workdir.mkdir()
-        grade = grade_submission(notebook, student=job.student, source_notebook=Path(job.source_notebook),
+        grade = grade_submission(notebook, student=job.student, course=Path(job.course), assignment=job.assignment,
                                  limits=job.limits, workdir=workdir)
     return grade_to_dict(grade)
 

@@ -2,7 +2,7 @@
 
 Every writer is deterministic: the same grades give byte-identical files. ``grades.csv`` has
 one row per student and graded function, sorted by the student's real name (Unicode code
-point order) and then by function in notebook order (:data:`FUNCTIONS`).
+point order) and then by function in notebook order (the order of the grade's functions).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from resnet_signs.grading.model import FUNCTIONS, FunctionGrade, Status, SubmissionGrade, TestResult
+from resnet_signs.grading.model import FunctionGrade, Status, SubmissionGrade, TestResult
 
 GRADES_HEADER = ("student", "function", "score", "max_score", "status")
 
@@ -42,12 +42,11 @@ def _number(x: float) -> float | int:
 
 def grades_csv(grades: list[SubmissionGrade]) -> str:
     """The text of grades.csv for ``grades`` (any order in, documented order out)."""
-    order = {name: i for i, name in enumerate(FUNCTIONS)}
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(GRADES_HEADER)
     for grade in sorted(grades, key=lambda g: g.student):
-        for f in sorted(grade.functions, key=lambda f: order.get(f.function, len(order))):
+        for f in grade.functions:  # the course's notebook order
             writer.writerow((grade.student, f.function, _number(f.score), _number(f.max_score), f.status.value))
     return buf.getvalue()
 

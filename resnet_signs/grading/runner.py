@@ -1,11 +1,13 @@
-"""Run the sandbox child under limits: isolation, output cap, memory and time watch, restarts.
+"""Run one sandbox child under limits: isolation, report channel, output cap, memory and time watch.
 
 The parent never runs student code. It starts ``resnet_signs.grading.sandbox`` in its own
-process group, drains its stdout/stderr through a pipe (keeping at most ``output_bytes``:
-the head and the tail), watches the resident memory of the whole process tree (psutil) and
-the progress file, and kills the group on a memory, per-cell or total time overrun. When a
-child dies in a step, a new child runs the plan again without that step (and without the
-tests already observed), at most ``MAX_RESTARTS`` times and within the total time limit.
+process group with the plan on stdin and the write end of a report pipe
+(:mod:`resnet_signs.grading.channel`), drains its stdout/stderr (keeping at most
+``output_bytes``: the head and the tail), watches the resident memory of the whole process tree
+(psutil) and the step events, and kills the tree when a step outlives its limit (the child's own
+interrupt should have fired), when a function outlives its budget, on a memory overrun or at the
+submission's deadline. Which function pays for a memory overrun is decided by retained growth:
+the section whose steps grew the tree's memory most. Restarts are :mod:`.core`'s business.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from pathlib import Path
 
 import psutil
 
+from resnet_signs.grading import channel
 from resnet_signs.grading.model import Limits
 
-MAX_RESTARTS = 3
 #: The parent's own kill comes this long after the child's per-cell interrupt should have fired.
 CELL_GRACE = 5.0
 #: Largest file the child may write (RLIMIT_FSIZE, set by the child itself before any student
@@ -87,27 +89,6 @@ class Output:
         return _TF_LOG.sub("", text)
 
 
-@dataclass
-class Attempt:
-    """One child's run: how it ended and what its progress file said."""
-
-    returncode: int | None
-    killed: str | None  # "memory", "cell-timeout", "total-timeout" or None
-    events: list[dict]
-    peak_rss: int = 0
-
-    @property
-    def finished(self) -> bool:
-        return any(e.get("event") == "done" for e in self.events)
-
-    @property
-    def running(self) -> int | None:
-        """The step that started and never ended (the one the child died in)."""
-        ended = {e["step"] for e in self.events if e.get("event") == "end"}
-        started = [e["step"] for e in self.events if e.get("event") == "start" and e["step"] not in ended]
-        return started[-1] if started else None
-
-
 #: user (root mapped to us), network, mount and PID namespaces; the PID namespace hides every
 #: process outside the sandbox and dies with it.
 _UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child",
@@ -139,9 +120,9 @@ def isolation_notes() -> list[str]:
     return notes
 
 
-def command(plan: Path, sandbox: Path) -> list[str]:
+def command(channel_fd: int, sandbox: Path) -> list[str]:
     """The sandbox child's command line, isolated where the OS allows."""
-    return isolated([sys.executable, "-m", "resnet_signs.grading.sandbox", str(plan)], sandbox)
+    return isolated([sys.executable, "-m", "resnet_signs.grading.sandbox", "--channel", str(channel_fd)], sandbox)
 
 
 def isolated(argv: list[str], sandbox: Path) -> list[str]:
@@ -176,6 +157,21 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
+def _tree_pss(process: psutil.Process) -> int:
+    """Proportional set size of the tree: forked children's shared pages are counted once, not per
+    process as RSS counts them (slower to read: only checked when the RSS sum is over the limit)."""
+    total = 0
+    try:
+        for p in [process, *process.children(recursive=True)]:
+            try:
+                total += p.memory_full_info().pss
+            except psutil.Error:
+                pass
+    except psutil.Error:
+        pass
+    return total
+
+
 def _kill_tree(proc: subprocess.Popen) -> None:
     try:
         descendants = psutil.Process(proc.pid).children(recursive=True)
@@ -192,65 +188,119 @@ def _kill_tree(proc: subprocess.Popen) -> None:
             pass
 
 
-class _ProgressReader:
-    def __init__(self, path: Path):
-        self.path, self.offset, self.events, self._partial = path, 0, [], b""
+@dataclass
+class Attempt:
+    """One child's run: how it ended, its events, and where memory grew.
 
-    def poll(self) -> list[dict]:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                data = f.read()
-        except OSError:
-            return []
-        self.offset += len(data)
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
-        new = []
-        for line in lines:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue  # written by student code, not by the sandbox
-            if isinstance(event, dict) and event.get("event") in ("ready", "start", "end", "done"):
-                new.append(event)
-        self.events += new
-        return new
+    Attributes:
+        returncode: the child's exit status.
+        killed: ``"memory"``, ``"cell-timeout"``, ``"function-timeout"``, ``"total-timeout"`` or ``None``.
+        events: the validated channel events, in order.
+        running: the step that started and never ended (the one the child died in), if any.
+        growth: step -> resident memory the tree gained while it ran (bytes; the running step's so far).
+        dropped: lines on the channel that were not well-formed events.
+    """
+
+    returncode: int | None
+    killed: str | None
+    events: list
+    running: int | None
+    growth: dict = field(default_factory=dict)
+    peak_rss: int = 0
+    dropped: int = 0
+    overflow: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return any(e.event == "done" for e in self.events)
 
 
-def run_child(plan: Path, progress: Path, *, sandbox: Path, env: dict, limits: Limits, deadline: float,
-              output: Output) -> Attempt:
-    """Run one child until it exits or is killed; ``deadline`` is a ``time.monotonic()`` value."""
-    proc = subprocess.Popen(
-        command(plan, sandbox), cwd=sandbox / "work", env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+class _Watch:
+    """The running step, its start, its limit and each section's time in this child, from the events."""
+
+    def __init__(self, sections: list, limits: Limits):
+        self.sections, self.limits = sections, limits
+        self.running, self.since, self.limit = None, 0.0, 0.0
+        self.used: dict = {}
+        self.rss_at_start, self.growth = 0, {}
+
+    def update(self, event, now: float, rss: int) -> None:
+        if event.event == "start" and event.step < len(self.sections):
+            self.running, self.since, self.rss_at_start = event.step, now, rss
+            section = self.sections[event.step]
+            self.limit = self.limits.step_limit(self.used.get(section, 0.0))
+        elif event.event == "end" and event.step == self.running:
+            section = self.sections[event.step]
+            self.used[section] = self.used.get(section, 0.0) + now - self.since
+            self.growth[event.step] = rss - self.rss_at_start
+            self.running = None
+
+    def overrun(self, now: float) -> str | None:
+        if self.running is None:
+            return None
+        elapsed = now - self.since
+        if elapsed > self.limit + CELL_GRACE:
+            section = self.sections[self.running]
+            used = self.used.get(section, 0.0) + elapsed
+            return "function-timeout" if used > self.limits.function_timeout else "cell-timeout"
+        return None
+
+
+def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline: float, output: Output) -> Attempt:
+    """Run one child on ``plan`` until it exits or is killed; ``deadline`` is a ``time.monotonic()`` value."""
+    read_end, write_end = os.pipe()
+    try:
+        proc = subprocess.Popen(
+            command(write_end, sandbox), cwd=sandbox / "work", env=env, stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,),
+        )
+    finally:
+        os.close(write_end)
+    reader = channel.Reader(read_end).start()
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, json.dumps(plan).encode()), daemon=True)
+    feeder.start()
     drain = threading.Thread(target=_drain, args=(proc.stdout, output), daemon=True)
     drain.start()
-    reader, watched = _ProgressReader(progress), psutil.Process(proc.pid)
-    killed, running_since, peak = None, None, 0
+    watched, watch = psutil.Process(proc.pid), _Watch([s["section"] for s in plan["steps"]], limits)
+    killed, peak, seen = None, 0, 0
     memory_limit = limits.memory_mb * 1024 * 1024
     while proc.poll() is None:
         time.sleep(POLL)
-        for event in reader.poll():
-            running_since = time.monotonic() if event["event"] == "start" else None
-        rss = _tree_rss(watched)
+        rss, now = _tree_rss(watched), time.monotonic()
         peak = max(peak, rss)
-        if rss > memory_limit:
+        new = reader.snapshot(seen)
+        seen += len(new)
+        for event in new:
+            watch.update(event, now, rss)
+        if rss > memory_limit and _tree_pss(watched) > memory_limit:
             killed = "memory"
-        elif time.monotonic() > deadline:
+        elif now > deadline:
             killed = "total-timeout"
-        elif running_since is not None and time.monotonic() - running_since > limits.cell_timeout + CELL_GRACE:
-            killed = "cell-timeout"
+        else:
+            killed = watch.overrun(now)
         if killed:
             _kill_tree(proc)
             break
     proc.wait()
     _kill_tree(proc)  # leftovers of a finished child (background processes it started)
     drain.join(timeout=5)
+    reader.join(timeout=5)
     proc.stdout.close()
-    reader.poll()
-    return Attempt(returncode=proc.returncode, killed=killed, events=reader.events, peak_rss=peak)
+    now = time.monotonic()
+    for event in reader.snapshot(seen):
+        watch.update(event, now, _tree_rss(watched))
+    if watch.running is not None:
+        watch.growth[watch.running] = peak - watch.rss_at_start
+    return Attempt(returncode=proc.returncode, killed=killed, events=reader.snapshot(), running=watch.running,
+                   growth=watch.growth, peak_rss=peak, dropped=reader.dropped, overflow=reader.overflow)
+
+
+def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+        pipe.close()
+    except (OSError, ValueError):
+        pass  # the child died before reading its plan: its exit status tells why
 
 
 def _drain(pipe, output: Output) -> None:

@@ -1,22 +1,29 @@
-"""The sandboxed child: runs a submission's steps and records observations, never verdicts.
+"""The sandboxed child: runs a submission's steps and reports what its tests captured, never verdicts.
 
-Started by :mod:`resnet_signs.grading.runner` as ``python -m resnet_signs.grading.sandbox PLAN``.
-Code steps run in an IPython ``InteractiveShell`` (so magics such as ``%matplotlib`` work);
-observe steps call ``hidden_tests.observe`` on the notebook's globals and write what it saw
-(:mod:`resnet_signs.grading.observations`). Progress goes to a JSON-lines file, one line when
-a step starts and one when it ends, so that the parent knows which step was running when
-this process died. Nothing is judged here: student code may have patched anything.
+Started by :mod:`resnet_signs.grading.runner` as ``python -m resnet_signs.grading.sandbox
+--channel FD`` with the plan as JSON on stdin. Code steps run in an IPython ``InteractiveShell``
+(so magics such as ``%matplotlib`` work); observe steps capture what the student's function
+builds (:func:`resnet_signs.checks.capture.capture_test`) and send it on the report channel
+(:mod:`resnet_signs.grading.channel`). Nothing here knows an answer: this process imports no
+reference, no hidden expected value and no course file, and the course directory is not even
+visible to it (:mod:`resnet_signs.grading.isolation`).
+
+Budgets: each step may run for ``Limits.step_limit`` of its function's time left in this child
+(a ``SIGALRM`` interrupts it); once a function's test or answer cell runs out of time, the rest
+of that function's steps are reported as timed out without running, and the next function
+starts with its own budget. The parent kills this process when an interrupt is ignored.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
 import signal
 import sys
 import time
-from pathlib import Path
+from collections import defaultdict
 from signal import ITIMER_REAL, setitimer  # bound now: a student who patches ``signal`` cannot disarm us
 
 #: The default seed of the sandbox (the notebook's setup may set its own).
@@ -24,7 +31,7 @@ SEED = 0
 
 
 class CellTimeout(BaseException):
-    """Raised in the running step when it passes the per-cell limit.
+    """Raised in the running step when it passes its time limit.
 
     A ``BaseException`` so that ``except Exception`` in student code does not swallow it;
     the parent kills the process when even that is caught.
@@ -45,7 +52,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _configure_tensorflow() -> None:
-    """Seeds always; on a GPU, memory growth and deterministic kernels (tolerances live in the judges)."""
+    """Seeds always; on a GPU, memory growth and deterministic kernels."""
     import keras
     import tensorflow as tf
 
@@ -55,17 +62,6 @@ def _configure_tensorflow() -> None:
     if gpus:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(SEED)
-
-
-class Progress:
-    """Line-buffered JSON-lines log of step starts and ends."""
-
-    def __init__(self, path: Path):
-        self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
-
-    def write(self, **event) -> None:
-        self._file.write(json.dumps(event) + "\n")
-        self._file.flush()
 
 
 def _shell_class():
@@ -80,27 +76,39 @@ def _shell_class():
     return Shell
 
 
-def run(plan: dict) -> None:
+def run(plan: dict, channel) -> None:
     """Run the plan's steps, skipping ``plan["skip"]`` and the tests in ``plan["observed"]``."""
     global _armed
-    from resnet_signs.grading import observations
-    from resnet_signs.instructor import load_hidden_tests
+    from resnet_signs.checks.capture import private_copy
+    from resnet_signs.checks.cases import case_from_json
+    from resnet_signs.checks.records import TestRecord
+    from resnet_signs.checks.cases import StandInSpec
+    from resnet_signs.grading.model import Limits
 
-    progress = Progress(Path(plan["progress"]))
-    results = Path(plan["results"])
     _configure_tensorflow()
-    observe = load_hidden_tests().observe  # bound before any student code runs
-    save = observations.save
+    capture_test = private_copy()  # before any student code: patching the public modules cannot reach it
+    tests = {tid: (t["function"], [case_from_json(c) for c in t["cases"]]) for tid, t in plan["tests"].items()}
+    stand_ins = {name: StandInSpec.from_json(spec) for name, spec in plan["stand_ins"].items()}
+    limits = Limits(**plan["limits"])
     shell = _shell_class().instance(colors="nocolor")  # plain tracebacks: the output is read in a report
     namespace = shell.user_ns
-    skip, observed, limit = set(plan["skip"]), set(plan["observed"]), float(plan["cell_timeout"])
+    skip, observed = set(plan["skip"]), set(plan["observed"])
+    used: dict = defaultdict(float)  # seconds each section has run in this child
+    over: set = set()  # sections out of time: their remaining steps do not run
     signal.signal(signal.SIGALRM, _on_alarm)
-    progress.write(event="ready", time=time.time())
+    channel.send("ready")
     for index, step in enumerate(plan["steps"]):
         if index in skip or step.get("test_id") in observed:
             continue
-        progress.write(event="start", step=index, time=time.time())
-        outcome, detail = "ok", ""
+        section = step["section"]
+        limit = limits.step_limit(used[section])
+        if section in over or limit <= 0:
+            if section is not None:
+                over.add(section)
+            channel.send("end", step=index, outcome="skipped", detail="its function ran out of time")
+            continue
+        channel.send("start", step=index, limit=limit)
+        outcome, detail, record, started = "ok", "", None, time.monotonic()
         try:
             _armed = True
             setitimer(ITIMER_REAL, limit)
@@ -108,11 +116,10 @@ def run(plan: dict) -> None:
                 result = shell.run_cell(step["source"], store_history=False)
                 error = result.error_before_exec or result.error_in_exec
             else:
-                defined = callable(namespace.get(step["function"]))
-                observation = observe(step["test_id"], namespace)
-                _armed = False
-                save(results, step["test_id"], observation)
-                error = None if defined else NameError(f"{step['function']} is not defined")
+                function, cases = tests[step["test_id"]]
+                defined = callable(namespace.get(function))
+                record = TestRecord(step["test_id"], tuple(capture_test(function, cases, namespace, stand_ins)))
+                error = None if defined else NameError(f"{function} is not defined")
                 outcome = "ok" if defined else "undefined"
         except CellTimeout as exc:
             error = exc
@@ -121,16 +128,21 @@ def run(plan: dict) -> None:
         finally:
             _armed = False
             setitimer(ITIMER_REAL, 0)
+        used[section] += time.monotonic() - started
         if isinstance(error, CellTimeout):
-            outcome, detail = "timeout", "ran past the per-cell time limit"
+            outcome, detail = "timeout", f"ran past its time limit ({limit:.0f} s)"
+            if section is not None and (step["kind"] == "observe" or step.get("answer")):
+                over.add(section)  # a function's test or answer cell hung: its other tests would hang too
         elif error is not None and outcome == "ok":
             outcome, detail = "error", _one_line(error)
         elif error is not None:
             detail = _one_line(error)
         sys.stdout.flush()
         sys.stderr.flush()
-        progress.write(event="end", step=index, outcome=outcome, detail=detail, time=time.time())
-    progress.write(event="done")
+        if record is not None:
+            channel.send("record", step=index, record=record.to_json())
+        channel.send("end", step=index, outcome=outcome, detail=detail)
+    channel.send("done")
 
 
 def _limit_resources(max_file_bytes: int) -> None:
@@ -140,9 +152,15 @@ def _limit_resources(max_file_bytes: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    plan = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    parser = argparse.ArgumentParser(prog="resnet_signs.grading.sandbox")
+    parser.add_argument("--channel", type=int, required=True, help="file descriptor of the report pipe")
+    args = parser.parse_args(argv[1:])
+    from resnet_signs.grading.channel import Writer
+
+    channel = Writer(args.channel)  # bound before any student code
+    plan = json.loads(sys.stdin.read())  # the parent closes its end: student code reading stdin gets EOF
     _limit_resources(int(plan["max_file_bytes"]))
-    run(plan)
+    run(plan, channel)
     sys.stdout.flush()
     # Skip interpreter teardown: student threads or atexit hooks must not hang a finished run.
     os._exit(0)

@@ -1,9 +1,10 @@
 """Finding the submissions in a folder, and safe output folder names for their students.
 
-Two layouts are accepted, per student folder (the folder name is the student's name):
+Two layouts are accepted, per student folder (the folder name is the student's name), with the
+assignment and notebook names the course directory gives (:mod:`resnet_signs.grading.course`):
 
-- ``DIR/<student>/Residual_Networks.ipynb`` (a plain collection, e.g. an LMS download);
-- ``DIR/<student>/residual_networks/Residual_Networks.ipynb`` (nbgrader's ``submitted/``),
+- ``DIR/<student>/<Notebook>.ipynb`` (a plain collection, e.g. an LMS download);
+- ``DIR/<student>/<assignment>/<Notebook>.ipynb`` (nbgrader's ``submitted/``),
   also when ``DIR`` is the course directory itself (then ``DIR/submitted/`` is used).
 
 Hidden folders and ``__pycache__`` are skipped. A student folder without the notebook is still a submission (graded as an invalid notebook),
@@ -19,9 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resnet_signs.errors import UsageError
-
-ASSIGNMENT_ID = "residual_networks"
-NOTEBOOK_NAME = "Residual_Networks.ipynb"
 
 # Anything but letters, digits, "_", "-" and "." becomes "_" in an output folder name.
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -64,11 +62,13 @@ def safe_slug(name: str) -> str:
     return f"{slug}-{digest}"
 
 
-def find_submissions(root: Path) -> list[Submission]:
+def find_submissions(root: Path, assignment: str, notebook: str) -> list[Submission]:
     """The submissions under ``root``, sorted by student name (code point order).
 
     Args:
         root: a folder of student folders, nbgrader's ``submitted/`` or a course directory.
+        assignment: the assignment's id (nbgrader's folder name), e.g. ``residual_networks``.
+        notebook: the notebook's file name, e.g. ``Residual_Networks.ipynb``.
 
     Returns:
         One :class:`Submission` per student folder (hidden folders are skipped).
@@ -80,15 +80,31 @@ def find_submissions(root: Path) -> list[Submission]:
         raise UsageError(f"no such folder: {root} (give the folder holding one folder per student)")
     if not root.is_dir():
         raise UsageError(f"{root} is not a folder (give the folder holding one folder per student)")
-    if (root / "submitted").is_dir() and (root / "nbgrader_config.py").is_file():
-        root = root / "submitted"
-    students = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "__pycache__")
+    root = submissions_root(root)
+    students = sorted(p for p in root.iterdir() if p.is_dir() and not _ignored(p.name))
     if not students:
-        raise UsageError(f"{root} holds no student folder (expected {root}/<student>/{NOTEBOOK_NAME})")
-    found = [Submission(p.name, _notebook_in(p), safe_slug(p.name)) for p in students]
+        raise UsageError(f"{root} holds no student folder (expected {root}/<student>/{notebook})")
+    found = [Submission(p.name, _notebook_in(p, assignment, notebook), safe_slug(p.name)) for p in students]
     return sorted(found, key=lambda s: s.student)
 
 
-def _notebook_in(folder: Path) -> Path:
-    nbgrader_layout = folder / ASSIGNMENT_ID / NOTEBOOK_NAME
-    return nbgrader_layout if nbgrader_layout.is_file() else folder / NOTEBOOK_NAME
+def _notebook_in(folder: Path, assignment: str, notebook: str) -> Path:
+    nbgrader_layout = folder / assignment / notebook
+    return nbgrader_layout if nbgrader_layout.is_file() else folder / notebook
+
+
+def submissions_root(root: Path) -> Path:
+    """``root``, or its ``submitted/`` folder when ``root`` is an nbgrader course directory."""
+    if (root / "submitted").is_dir() and (root / "nbgrader_config.py").is_file():
+        return root / "submitted"
+    return root
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name == "__pycache__"
+
+
+def skipped_folders(root: Path) -> list[str]:
+    """Folders under ``root`` that are not graded (hidden names, caches), for the run's summary."""
+    root = submissions_root(root)
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and _ignored(p.name)) if root.is_dir() else []

@@ -45,7 +45,8 @@ def test_stored_identity_output_is_the_course_published_one():
 
 def test_stored_resnet_summary_has_the_course_shapes():
     summary = expected.load("ResNet50")["public.summary"]
-    assert summary["params"] == 23_600_006 and summary["stem_shape"] == [15, 15, 64]
+    assert summary["total_params"] == 23_600_006 and summary["stem_shape"] == [15, 15, 64]
+    assert summary["params"] == 7 * 7 * 3 * 64 + 64 + 4 * 64 + 2048 * 6 + 6  # stem and head only: stand-ins have no weights
     assert [(s["blocks"], s["shape"]) for s in summary["stages"]] == [
         (3, [15, 15, 256]), (4, [8, 8, 512]), (6, [4, 4, 1024]), (3, [2, 2, 2048])
     ]
@@ -66,7 +67,7 @@ def test_a_missing_reference_is_a_usage_error(tmp_path, monkeypatch, capsys):
 
 
 def test_generation_refuses_a_reference_that_fails_its_own_case():
-    broken = type("Reference", (), {"identity_block": staticmethod(lambda X, **kw: None),
+    broken = type("Reference", (), {"identity_block": staticmethod(lambda X, f, filters, training, initializer: None),
                                     "convolutional_block": load_reference().convolutional_block,
                                     "ResNet50": load_reference().ResNet50})
     with pytest.raises(RuntimeError, match="the reference identity_block failed its own public case"):

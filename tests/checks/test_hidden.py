@@ -1,5 +1,6 @@
-"""The hidden tests: valid answers pass all nine, mistakes fail with the right hint, and
-observe/judge keep their contract (plain data out, never raise for student code)."""
+"""The hidden tests: valid answers pass all nine, mistakes fail with the right hint, and the
+capture/judge contract holds (records are plain data that survive JSON, malformed or hostile
+records are a fail with a reason, never a crash)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ import json
 import re
 import types
 
-import numpy as np
 import pytest
 
 from resnet_signs import paths
+from resnet_signs.checks.records import RecordError, TestRecord
+from resnet_signs.grading import course as courses
+from resnet_signs.grading.judge import Judge, capture_in_process
 from resnet_signs.instructor import load_hidden_tests, run_hidden_test
 
 from . import student_variants as sv
 from .test_public import CONV_MISTAKES, IDENTITY_MISTAKES, RESNET_MISTAKES
 
 hidden = load_hidden_tests()
+COURSE = courses.load(paths.course_dir())
+JUDGE = Judge(COURSE)
 BLOCK_IDS = {
     "identity_block": [t for t in hidden.TESTS if t.startswith("identity_block")],
     "convolutional_block": [t for t in hidden.TESTS if t.startswith("convolutional_block")],
@@ -24,8 +29,14 @@ BLOCK_IDS = {
 RESNET_IDS = [t for t in hidden.TESTS if t.startswith("ResNet50")]
 
 
+def _record(test_id, namespace):
+    """Captured as the sandbox does, then sent through JSON as the sandbox's channel does."""
+    record = capture_in_process(COURSE, test_id, namespace)
+    return TestRecord.from_json(json.loads(json.dumps(record.to_json())))
+
+
 def _judge(test_id, namespace):
-    return hidden.judge(test_id, hidden.observe(test_id, namespace))
+    return JUDGE.verdict(test_id, _record(test_id, namespace))
 
 
 def test_there_is_one_entry_per_test_cell_of_the_contract():
@@ -105,23 +116,13 @@ def test_resnet_tests_use_the_reference_blocks_so_a_block_bug_costs_once():
     assert not _judge("ResNet50_public", {"ResNet50": sv.resnet_stage3_stride_1})[0]
 
 
-def test_observations_are_plain_data_and_survive_a_json_round_trip():
-    observation = hidden.observe("convolutional_block_hidden_values", {"convolutional_block": sv.conv_course})
-    for value in observation.values():
-        assert isinstance(value, np.ndarray) or json.loads(json.dumps(value)) == value
-    as_lists = json.loads(json.dumps({k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in observation.items()}))
-    assert hidden.judge("convolutional_block_hidden_values", as_lists)[0]
+def test_a_missing_function_is_a_fail_naming_it():
+    passed, message = _judge("ResNet50_hidden_shapes", {})
+    assert not passed
+    assert message == "✗ ResNet50(input_shape=(64, 64, 3), classes=6) raised NameError: ResNet50 is not defined (run its cell first)"
 
 
-def test_observe_reports_a_missing_function_instead_of_raising():
-    observation = hidden.observe("ResNet50_hidden_shapes", {})
-    assert observation == {"error": "ResNet50 is not defined (run its cell first)"}
-    assert hidden.judge("ResNet50_hidden_shapes", observation) == (
-        False, "✗ ResNet50 could not be tested: ResNet50 is not defined (run its cell first)"
-    )
-
-
-def test_observe_catches_a_crashing_student_function():
+def test_a_crashing_student_function_is_a_fail_with_its_error():
     def crashing(input_shape=(64, 64, 3), classes=6):
         raise ZeroDivisionError("oops")
 
@@ -129,15 +130,66 @@ def test_observe_catches_a_crashing_student_function():
     assert not passed and message == "✗ ResNet50(input_shape=(64, 64, 3), classes=6) raised ZeroDivisionError: oops"
 
 
-@pytest.mark.parametrize("observation", [{"public.out.False": "junk"}, {}, ["not", "a", "dict"]], ids=repr)
-def test_judge_rejects_malformed_observations_without_raising(observation):
-    passed, message = hidden.judge("identity_block_public", observation)
-    assert not passed and message.startswith("✗ ")
+def test_no_record_is_a_fail():
+    assert JUDGE.verdict("identity_block_public", None) == (False, "✗ no result: the test did not run to the end")
 
 
-def test_unknown_test_id_is_named():
-    with pytest.raises(KeyError, match="unknown test id 'identity_block_secret'"):
-        hidden.observe("identity_block_secret", {})
+def _capture(**change):
+    good = _record("identity_block_public", {"identity_block": sv.identity_course}).to_json()
+    capture = dict(good["captures"][0], **change)
+    return {"test_id": "identity_block_public", "captures": [capture, good["captures"][1]]}
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        ([], "a record must be an object"),
+        ({"test_id": "x", "captures": []}, "captures must be a list of 1 to 16 captures"),
+        (_capture(error="boom"), "a capture holds either a config or an error"),
+        (_capture(training="yes"), "training must be true, false or null"),
+        (_capture(convs=[1, "2"]), "convs must be a list of at most 64 small integers"),
+        (_capture(extra=1), "a capture has unknown fields: extra"),
+        (_capture(case="x" * 65), "case is longer than 64 characters"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_malformed_records_are_refused_with_a_reason(data, reason):
+    with pytest.raises(RecordError, match=re.escape(reason)):
+        TestRecord.from_json(data)
+
+
+def _with_layer(record: dict, layer: dict) -> TestRecord:
+    for capture in record["captures"]:
+        capture["config"]["layers"].insert(1, layer)
+    return TestRecord.from_json(record)
+
+
+@pytest.mark.parametrize(
+    ("layer", "reason"),
+    [
+        ({"module": "keras.layers", "class_name": "Lambda", "config": {}, "name": "l", "inbound_nodes": []},
+         "Lambda layer"),
+        ({"module": "os", "class_name": "system", "config": {}, "name": "l", "inbound_nodes": []},
+         "uses os.system, which the grader does not rebuild"),
+        ({"module": "keras.layers", "class_name": "Conv2D", "name": "big", "inbound_nodes": [],
+          "config": {"filters": 4096, "kernel_size": [15, 15], "activation": "linear"},
+          "build_config": {"input_shape": [None, 8, 8, 4096]}}, "weights"),
+        ({"module": "keras.layers", "class_name": "Dense", "name": "d", "inbound_nodes": [],
+          "config": {"units": 10**6, "activation": "linear"}}, "out-of-range value (units=1000000)"),
+    ],
+    ids=["lambda", "foreign-module", "huge-conv", "huge-int"],
+)
+def test_hostile_graphs_are_a_fail_never_built(layer, reason):
+    record = _record("identity_block_public", {"identity_block": sv.identity_course}).to_json()
+    passed, message = JUDGE.verdict("identity_block_public", _with_layer(record, layer))
+    assert not passed and reason in message, message
+
+
+def test_a_forged_record_for_another_function_fails():
+    """A correct convolutional block's graph sent as the identity block's record scores nothing."""
+    forged = _record("convolutional_block_public", {"convolutional_block": sv.conv_course}).to_json()
+    forged["test_id"] = "identity_block_public"
+    assert not JUDGE.verdict("identity_block_public", TestRecord.from_json(forged))[0]
 
 
 def test_run_hidden_test_prints_success_and_raises_the_hint(capsys):

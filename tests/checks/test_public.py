@@ -42,7 +42,7 @@ def _rejects(test, variant, hint):
         test(variant)
     message = str(failure.value)
     assert message.startswith("✗ ") and hint in message, message
-    assert "\n" not in message
+    assert hint in message.splitlines()[0], message
 
 
 @pytest.mark.parametrize("variant", VALID_IDENTITY, ids=lambda v: v.__name__)
@@ -72,7 +72,7 @@ def test_a_block_that_returns_nothing_is_told_so():
 
 
 def test_a_block_with_the_wrong_signature_is_told_so():
-    _rejects(checks.convolutional_block_test, lambda X, f, filters: X, "raised TypeError")
+    _rejects(checks.convolutional_block_test, lambda X, f, filters: X, "has no `s`, `training`, `initializer` parameters: it looks like code from an older revision")
 
 
 def test_passing_something_else_than_a_function_is_told_so():

@@ -1,7 +1,7 @@
 """A stand-in for ``resnet_signs.grading.core.grade_submission`` in the front's fast tests.
 
 It follows the contract (never raises for a student's mistake, returns a SubmissionGrade in
-FUNCTIONS order) with trivial verdicts read from the answer cells' text, so the front's
+the course's function order) with trivial verdicts read from the answer cells' text, so the front's
 tests exercise jobs, reuse, reports and the gradebook in milliseconds. The real core is
 exercised by tests/grading/test_front_samples.py.
 """
@@ -14,7 +14,9 @@ from pathlib import Path
 
 import nbformat
 
-from resnet_signs.grading.model import FUNCTIONS, FunctionGrade, Status, SubmissionGrade, TestResult
+from resnet_signs.grading.model import FunctionGrade, Status, SubmissionGrade, TestResult
+
+FUNCTIONS = ("identity_block", "convolutional_block", "ResNet50")
 
 #: grade_id -> (function, points, hidden), as in docs/CONTRACTS.md.
 TESTS = [(f"{fn}_{kind}", fn, 1.0, kind != "public") for fn, kinds in (
@@ -24,7 +26,7 @@ TESTS = [(f"{fn}_{kind}", fn, 1.0, kind != "public") for fn, kinds in (
 ) for kind in kinds]
 
 
-def grade_submission(notebook_path, *, student, source_notebook, limits, workdir):
+def grade_submission(notebook_path, *, student, course, limits, workdir, assignment=None):
     """Full marks for an answer cell that does not raise NotImplementedError; 'BUG' fails hidden tests.
 
     Env ``FAKE_CORE_LOG`` names a file that gets one line per graded student (to count calls);
@@ -38,7 +40,7 @@ def grade_submission(notebook_path, *, student, source_notebook, limits, workdir
     if os.environ.get("FAKE_CORE_LOG"):
         with open(os.environ["FAKE_CORE_LOG"], "a", encoding="utf-8") as log:
             log.write(json.dumps(student) + "\n")
-    assert Path(source_notebook).is_file() and Path(workdir).is_dir()
+    assert (Path(course) / "source").is_dir() and Path(workdir).is_dir()
     try:
         nb = nbformat.read(str(notebook_path), as_version=4)
         answers = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}

@@ -1,8 +1,8 @@
 """The grading front (jobs, reuse, reports, gradebook, CLI) against a fake core: fast and exact.
 
 The fake (tests/grading/fake_core.py) follows the core's contract with trivial verdicts, so
-these tests pin down what the front does with grades; tests/grading/test_front_samples.py
-grades the real sample submissions with the real core.
+these tests pin down what the front does with grades; tests/grading/test_variants.py grades
+real submissions with the real core.
 """
 
 from __future__ import annotations
@@ -63,10 +63,11 @@ def _answers(template: str, **overrides: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    """A course directory: the real nbgrader_config.py, a small source notebook, and the real
-    hidden tests / reference files (they only feed the cache key here)."""
+    """A course directory: the real nbgrader_config.py, hidden tests and reference, and a small source
+    notebook with the same graded cells (the fake core never judges: they name the tests)."""
     root = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "autograder" / "nbgrader_config.py", root)
+    for name in ("nbgrader_config.py", "hidden_tests.py", "reference.py"):
+        shutil.copy(ROOT / "autograder" / name, root)
     _write(root / "source" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
     return root
 
@@ -82,7 +83,7 @@ def submissions(tmp_path_factory) -> Path:
     (root / "carol").mkdir()  # handed in nothing
     (root / "dave").mkdir()
     (root / "dave" / "Residual_Networks.ipynb").write_text("{not json", encoding="utf-8")
-    (root / ".ipynb_checkpoints").mkdir()  # hidden folders are not students
+    (root / ".ipynb_checkpoints").mkdir()  # hidden folders are not students, but the summary lists them
     return root
 
 
@@ -118,6 +119,14 @@ def test_grades_csv_has_one_row_per_student_and_function_in_documented_order(gra
     assert table["carol", "identity_block"] == ("0", "invalid-notebook")
     assert table["dave", "convolutional_block"] == ("0", "invalid-notebook")
     assert not graded["result"].failed
+
+
+def test_hidden_folders_are_not_graded_but_listed(graded, capsys):
+    from resnet_signs.grading.api import print_summary
+
+    assert graded["result"].skipped == [".ipynb_checkpoints"]
+    print_summary(graded["result"])
+    assert "not graded (hidden or cache folders): .ipynb_checkpoints" in capsys.readouterr().out
 
 
 def test_odd_names_get_safe_folders_and_keep_their_real_name(graded):
@@ -160,7 +169,7 @@ def test_feedback_says_passed_and_failed_in_words_with_the_hint(graded):
 
 
 def test_gradebook_holds_the_auto_scores(graded):
-    scores = gradebook.read_scores(graded["db"])
+    scores = gradebook.read_scores(graded["db"], "residual_networks")
     assert set(scores) == {"alice", "bob", WEIRD, "名前 with space", "carol", "dave"}
     assert scores["alice"] == {t: 1.0 for t, _, _, _ in TESTS}
     assert scores[WEIRD]["ResNet50_hidden_variants"] == 0.0 and scores["bob"]["identity_block_public"] == 0.0
@@ -267,13 +276,14 @@ def test_cli_errors_are_one_line(capsys, tmp_path, submissions, course):
                                                            "--memory-limit", "lots")
     assert "--scheduler must look like" in _cli_error(capsys, submissions, "--out", tmp_path / "o",
                                                       "--scheduler", "localhost")
-    assert "no source notebook" in _cli_error(capsys, submissions, "--out", tmp_path / "o", "--course", tmp_path)
+    assert "is not a course directory (no source/ folder)" in _cli_error(capsys, submissions, "--out", tmp_path / "o",
+                                                                       "--course", tmp_path)
 
 
 def test_submissions_in_a_course_directory_are_read_from_submitted(tmp_path, course):
     _write(tmp_path / "submitted" / "erin" / "residual_networks" / "Residual_Networks.ipynb", _notebook({}))
     shutil.copy(course / "nbgrader_config.py", tmp_path)
-    [sub] = find_submissions(tmp_path)
+    [sub] = find_submissions(tmp_path, "residual_networks", "Residual_Networks.ipynb")
     assert sub.student == "erin" and sub.notebook.is_file()
 
 

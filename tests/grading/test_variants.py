@@ -1,0 +1,128 @@
+"""The real autograder (front + core + sandbox) on every variant of autograder/samples/make_samples.py.
+
+One grading run (two local workers, test-sized limits) is shared by every test here: the committed
+samples, the crashes and hangs, and the cheats. Each variant's expected grade lives next to its
+edits in make_samples.py; these tests compare, then check what a grade table cannot show (no
+process outlives grading, the hints a student reads, the gradebook, reuse on a second run).
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from resnet_signs import paths
+from resnet_signs.grading import gradebook
+from resnet_signs.grading.api import grade
+
+COURSE = paths.course_dir()
+SAMPLES = COURSE / "samples"
+_spec = importlib.util.spec_from_file_location("make_samples", SAMPLES / "make_samples.py")
+make_samples = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)  # dataclasses look it up there
+_spec.loader.exec_module(make_samples)
+FUNCTIONS = ("identity_block", "convolutional_block", "ResNet50")
+#: Test-sized budgets: a hang costs a function 30 s, not the default 120 s (30, not less: the
+#: machine running the tests may be busy, and a legitimate step must never reach the limit).
+LIMITS = {"timeout": 30, "memory_mb": 3000}
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("variants")
+    make_samples.write(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def graded(variants, tmp_path_factory):
+    work = tmp_path_factory.mktemp("graded")
+    db = f"sqlite:///{work / 'gradebook.db'}"
+    result = grade(variants, out=work / "out", workers=2, db_url=db, progress=open(os.devnull, "w"), **LIMITS)
+    grades = {g.student: g for g in result.grades}
+    return {"out": work / "out", "db": db, "result": result, "grades": grades, "variants": variants}
+
+
+def test_the_committed_samples_are_in_sync_with_the_source_notebook():
+    assert make_samples.main(["--check"]) == 0, "run: python autograder/samples/make_samples.py --update"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", make_samples.VARIANTS, ids=lambda v: v.name)
+def test_every_variant_gets_its_expected_grade(graded, variant):
+    assert not graded["result"].failed
+    grade = graded["grades"][variant.name]
+    got = {f.function: (f.status.value, f.score) for f in grade.functions}
+    assert got == variant.grades(FUNCTIONS), [f.detail for f in grade.functions]
+
+
+@pytest.mark.slow
+def test_the_samples_get_exactly_expected_grades_csv(graded):
+    rows = list(csv.reader((graded["out"] / "grades.csv").read_text(encoding="utf-8").splitlines()))
+    samples = {v.name for v in make_samples.SAMPLES}
+    got = "\n".join(",".join(r) for r in rows if r[0] in samples or r[0] == "student") + "\n"
+    assert got == (SAMPLES / "expected_grades.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_no_process_outlives_grading(graded):
+    survivors = [p.pid for p in psutil.process_iter(["cmdline"])
+                 if any(make_samples.ORPHAN_MARK in part for part in (p.info["cmdline"] or []))]
+    assert survivors == []
+
+
+@pytest.mark.slow
+def test_forged_channel_lines_are_ignored_and_reported(graded):
+    grade = graded["grades"]["cheat-forge-channel"]
+    assert any("lines on the grader's report channel were not the sandbox's" in note for note in grade.notes)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("student", "test_id", "hint"),
+    [
+        ("old-revision-identity", "identity_block_public", "it looks like code from an older revision of this notebook"),
+        ("old-revision-avgpool", "ResNet50_public", "AveragePooling2D needs its pool size in Keras 3"),
+        ("conv-infinite-loop-inside", "convolutional_block_hidden_values", "the test did not run to the end"),
+        ("identity-shortcut-after-relu", "identity_block_public", "expected main path:"),
+    ],
+)
+def test_the_student_reads_a_specific_hint(graded, student, test_id, hint):
+    test = next(t for t in graded["grades"][student].tests if t.test_id == test_id)
+    assert not test.passed and hint in test.message, test.message
+
+
+@pytest.mark.slow
+def test_unchanged_figure_and_demo_cells_are_not_run(graded):
+    assert graded["grades"]["solution"].skipped_cells  # the tagged cells of the source notebook
+
+
+@pytest.mark.slow
+def test_gradebook_has_every_variant_with_its_total(graded):
+    scores = gradebook.read_scores(graded["db"], "residual_networks")
+    totals = {student: sum(cells.values()) for student, cells in scores.items()}
+    expected = {v.name: float(sum(score for _, score in v.grades(FUNCTIONS).values())) for v in make_samples.VARIANTS}
+    assert totals == expected
+
+
+@pytest.mark.slow
+def test_an_edited_test_cell_is_reported_to_the_student(graded):
+    results = (graded["out"] / "edited-test-cell" / "results.json").read_text(encoding="utf-8")
+    assert "edited test cells were restored from the original: identity_block_public" in results
+    page = (graded["out"] / "edited-test-cell" / "feedback.html").read_text(encoding="utf-8")
+    assert "restored from the original: identity_block_public" in page and "✗ failed" in page
+
+
+@pytest.mark.slow
+def test_grading_again_reuses_and_writes_identical_files(graded):
+    out = graded["out"]
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    again = grade(graded["variants"], out=out, workers=2, db_url=graded["db"], progress=open(os.devnull, "w"),
+                  **LIMITS)
+    assert again.reused == {g.student for g in graded["result"].grades}
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

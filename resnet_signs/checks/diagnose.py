@@ -126,7 +126,7 @@ def _case_hint(block, obs, expected, case, training, check_structure) -> str | N
     call = f"{block}(X{_call_args(case, training)})"
     if got is None:
         error = obs.get(f"{case.name}.error.{training}", "returned nothing")
-        return structural or known_error_hint(error) or f"✗ {call} raised {error}"
+        return structural or known_error_hint(error) or f"✗ {call} {_as_clause(error)}"
     got = np.asarray(got)
     if got.shape != want.shape:
         return structural or (f"✗ output shape: expected {_shape(want.shape)}, got {_shape(got.shape)} for {call}"
@@ -201,7 +201,8 @@ def _partial_hint(g: dict, w: dict) -> str | None:
     convs = g.get("convs")
     want = [o["filters"] for o in w.get("main") or [] if o["op"] == "conv"]
     if convs and len(convs) == len(want) and convs != want and sorted(convs) == sorted(want):
-        return f"✗ use F1, F2, F3 = filters in this order: the convolutions need {want} filters, got {convs}"
+        return (f"✗ use F1, F2, F3 = filters in this order: the convolutions need {want} filters, got {convs}"
+                f"\n  expected filters: {want}\n  observed filters: {convs}")
     return None
 
 
@@ -316,12 +317,15 @@ def _training_hint(got: dict, want: dict) -> str | None:
     for training in MODES:
         if "error" in got[training]:
             return f"✗ with training={training} the block fails on a keras.Input: {got[training]['error']}"
-        for bn in _bns(got[training]):
-            if bn["training"] is not training:
-                return (
-                    "✗ pass `training=training` to BatchNormalization "
-                    f"(the block was called with training={training}; a BatchNormalization got training={bn['training']})"
-                )
+        modes = [bn["training"] for bn in _bns(got[training])]
+        if any(mode is not training for mode in modes):
+            return (
+                "✗ pass `training=training` to BatchNormalization "
+                f"(the block was called with training={training}; a BatchNormalization got "
+                f"training={next(m for m in modes if m is not training)})"
+                f"\n  expected: every BatchNormalization called with training={training}"
+                f"\n  observed: {', '.join(f'training={m}' for m in modes)}"
+            )
     return None
 
 
@@ -331,8 +335,9 @@ def _initializer_hint(g: dict, w: dict) -> str | None:
     for conv in convs(g):
         if conv["initializer"] != want:
             return (
-                "✗ use initializer(seed=0) for every Conv2D (kernel_initializer=initializer(seed=0)); "
-                f"expected {_init_name(want)}, got {_init_name(conv['initializer'])}"
+                "✗ use initializer(seed=0) for every Conv2D (kernel_initializer=initializer(seed=0))"
+                f"\n  expected: {_init_name(want)} for every Conv2D"
+                f"\n  observed: {', '.join(_init_name(c['initializer']) for c in convs(g))}"
             )
     return None
 
@@ -387,7 +392,12 @@ def _block_call_hint(error: str) -> str | None:
 
 
 def _as_clause(error: str) -> str:
-    return error if error.startswith(("returned", "its graph", "a forward")) else f"raised {error}"
+    """``error`` as the end of a sentence about a call: what it did, or ``raised ...``."""
+    if error.startswith(("returned", "its graph", "a forward")):
+        return error
+    if error.startswith(("the block uses", "the graph", "the capture", "a layer", "a Conv2D", "a Dense")):
+        return f"built something the grader cannot rebuild: {error}"
+    return f"raised {error}"
 
 
 def _stem_hint(g, w) -> str | None:

@@ -20,6 +20,8 @@ from resnet_signs.checks.observe import observe_models
 from resnet_signs.checks.records import one_line
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
+#: Keras re-raises through this helper: a frame that says nothing about the student's code.
+_KERAS_RERAISE = "keras/src/utils/traceback_utils.py"
 
 
 class CheckFailure(AssertionError):
@@ -39,7 +41,8 @@ class CheckFailure(AssertionError):
 
 def student_traceback(exc: BaseException) -> list[str]:
     """``exc``'s traceback without the frames of this package (the checks' machinery)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_PACKAGE)]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith(_PACKAGE) and not f.filename.endswith(_KERAS_RERAISE)]
     lines = "".join(traceback.format_list(frames)).rstrip("\n").splitlines()
     return lines + traceback.format_exception_only(type(exc), exc)[-1:]
 

@@ -38,6 +38,16 @@ def shared_signs_dir() -> Path:
     return _env_path("SIGNS_SOURCE", PROJECT_ROOT.parent / "shared" / "data" / "signs")
 
 
+def checkout_root() -> Path | None:
+    """The source checkout the package runs from, if any (``None`` for an installed wheel)."""
+    return PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").exists() else None
+
+
+def isolation_backend() -> str | None:
+    """The sandbox backend forced by ``RESNET_SIGNS_ISOLATION`` (``bwrap``, ``unshare``, ``none``), if any."""
+    return os.environ.get("RESNET_SIGNS_ISOLATION") or None
+
+
 def executable_path() -> str:
     """``PATH`` for processes the grader starts (the sandbox gets nothing else of our environment)."""
     return os.environ.get("PATH", "/usr/bin:/bin")

@@ -228,7 +228,7 @@ if os.fork() == 0:
 FORK_BOMB = '''\
     # A fork bomb, bounded in size so that a test machine survives a missing limit.
     import os, time
-    for _ in range(400):
+    for _ in range(2000):
         if os.fork() == 0:
             time.sleep(120)
             os._exit(0)
@@ -339,7 +339,7 @@ builtins.AssertionError = type("AssertionError", (Exception,), {})
             (Replace(ID, ADD_THEN_RELU, RELU_THEN_ADD), InsertAfter(ID, CHEAT_FORGE_CHANNEL)), {ID: ("ok", 0)}),
     Variant("detached-process", "leaves detached processes behind: they must be gone when the grade is written",
             (InsertAfter(CONV, CHEAT_DETACHED),)),
-    Variant("fork-bomb", "identity_block forks 400 sleeping processes each time it is called",
+    Variant("fork-bomb", "identity_block forks up to 2000 sleeping processes: the process cap stops it",
             (Replace(ID, "    # Retrieve the filters\n", FORK_BOMB + "    # Retrieve the filters\n"),), {ID: ("error", 0)}),
 )
 SAMPLES = tuple(v for v in VARIANTS if v.sample)

@@ -25,7 +25,7 @@ import resnet_signs
 from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.grading import course as courses
-from resnet_signs.grading import gradebook, reports
+from resnet_signs.grading import gradebook, isolation, reports
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, check_scheduler, execute
 from resnet_signs.grading.model import Limits, Status, SubmissionGrade
 from resnet_signs.grading.progress import Progress
@@ -64,6 +64,7 @@ def grade(
     assignment: str | None = None,
     db_url: str | None = None,
     force: bool = False,
+    require_isolation: bool = False,
     progress: TextIO | None = None,
     grader: str = DEFAULT_GRADER,
 ) -> GradeRun:
@@ -82,6 +83,7 @@ def grade(
         assignment: the assignment under ``course/source/`` (default: the only graded one).
         db_url: the gradebook's SQLAlchemy URL (default: the course's nbgrader config).
         force: grade again even when an earlier grade could be reused.
+        require_isolation: refuse to grade (``UsageError``) where the sandbox gets no namespaces.
         progress: where the progress bar goes (default stderr).
         grader: ``module:function`` grading one notebook (tests substitute their own).
 
@@ -94,6 +96,7 @@ def grade(
     root = Path(course) if course else paths.course_dir()
     submissions, out = Path(submissions), Path(out)
     _check_arguments(submissions, out, workers, timeout, memory_mb, scheduler)
+    _check_isolation(require_isolation)
     if not (root / "source").is_dir():
         raise UsageError(f"{root} is not a course directory (no source/ folder): pass --course")
     course = courses.load(root, assignment)
@@ -116,6 +119,8 @@ def grade(
             data = sub.notebook.read_bytes() if sub.notebook.is_file() else b""
             todo.append((Job(sub.student, data, str(course.root), course.assignment, limits, grader), key))
 
+    if todo and not scheduler:  # Dask workers choose their own isolation
+        print(isolation.summary(), file=progress or sys.stderr)
     bar = Progress(len(todo), stream=progress)
     keys = {job.student: key for job, key in todo}
     for job, result in execute([job for job, _ in todo], workers=workers, scheduler=scheduler):
@@ -192,6 +197,15 @@ def _check_arguments(submissions: Path, out: Path, workers, timeout, memory_mb, 
     src, dst = submissions.resolve(), out.resolve()
     if dst == src or src in dst.parents:
         raise UsageError(f"--out {out} is inside the submissions folder {submissions}: choose a folder outside it")
+
+
+def _check_isolation(required: bool) -> None:
+    try:
+        lacking = isolation.missing()
+    except (ValueError, RuntimeError) as exc:  # a bad RESNET_SIGNS_ISOLATION
+        raise UsageError(str(exc)) from None
+    if required and lacking:
+        raise UsageError(f"--require-isolation: {lacking}")
 
 
 def print_summary(run: GradeRun, stream: TextIO | None = None) -> None:

@@ -28,7 +28,7 @@ from resnet_signs import paths
 from resnet_signs.checks.records import TestRecord
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
-from resnet_signs.grading import runner
+from resnet_signs.grading import isolation, runner
 from resnet_signs.grading.judge import NO_RESULT, Judge
 from resnet_signs.grading.model import FunctionGrade, Limits, Status, SubmissionGrade, TestResult
 
@@ -109,16 +109,18 @@ def _execute(plan: planning.Plan, course: courses.Course, notebook: Path, sandbo
     while True:
         child_plan = {**base, "skip": sorted(skip), "observed": sorted(execution.records)}
         result = runner.run_child(child_plan, sandbox=sandbox, env=env, limits=limits, deadline=deadline,
-                                  output=output)
+                                  output=output, hide=(course.root,))
         _collect(result, plan, execution)
         if result.finished:
             break
         why = _death(result, limits)
-        if result.running is None:  # died outside any step: a restart would die the same way
+        culprit = result.running
+        if result.killed in ("memory", "processes"):
+            culprit = _blame(result.growth if result.killed == "memory" else result.proc_growth, culprit, plan)
+        if culprit is None:  # died outside any step: a restart would die the same way
             execution.notes.append(f"the sandbox {why} outside any cell")
             break
         status = _status_name(result)
-        culprit = _blame(result, plan) if result.killed == "memory" else result.running
         execution.outcomes.setdefault(culprit, (status, why))
         step = plan.steps[culprit]
         if step.function is not None and (step.kind == "observe" or step.answer):
@@ -158,17 +160,19 @@ def _collect(result: runner.Attempt, plan: planning.Plan, execution: _Execution)
     execution.foreign += result.dropped
 
 
-def _blame(result: runner.Attempt, plan: planning.Plan) -> int:
-    """The step to charge a memory overrun to: the largest grower of the section that grew most."""
+def _blame(growth: dict, running: int | None, plan: planning.Plan) -> int | None:
+    """The step to charge a memory or process overrun to: the largest grower (``growth``: step ->
+    what it left behind) of the section that grew most; the running step when that is its section."""
     by_section: dict = {}
-    for step, grown in result.growth.items():
+    for step, grown in growth.items():
         section = plan.steps[step].function
         by_section[section] = by_section.get(section, 0) + grown
-    section = max(by_section, key=by_section.get, default=plan.steps[result.running].function)
-    if section == plan.steps[result.running].function:
-        return result.running
-    steps = [s for s in result.growth if plan.steps[s].function == section]
-    return max(steps, key=result.growth.get)
+    current = plan.steps[running].function if running is not None else None
+    section = max(by_section, key=by_section.get, default=current)
+    if running is not None and section == current:
+        return running
+    steps = [s for s in growth if plan.steps[s].function == section]
+    return max(steps, key=growth.get, default=None)
 
 
 def _disqualify(plan, execution, function: str, status: str, why: str, skip: set) -> None:
@@ -181,19 +185,21 @@ def _disqualify(plan, execution, function: str, status: str, why: str, skip: set
 
 
 def _status_name(result: runner.Attempt) -> str:
-    return {"memory": "memory"}.get(result.killed, "timeout" if result.killed else "error")
+    return {"memory": "memory", "processes": "error"}.get(result.killed, "timeout" if result.killed else "error")
 
 
 def _death(result: runner.Attempt, limits: Limits) -> str:
     if result.killed == "memory":
         return f"went over the memory limit ({limits.memory_mb} MB)"
+    if result.killed == "processes":
+        return f"left too many processes or threads running (the cap is {isolation.MAX_PIDS})"
     if result.killed == "cell-timeout":
         return f"ran past the per-cell limit ({limits.cell_timeout:g} s) and ignored the interrupt"
     if result.killed == "function-timeout":
         return f"ran past its function's time budget ({limits.function_timeout:g} s) and ignored the interrupt"
     if result.killed == "total-timeout":
         return "ran past the whole submission's time limit"
-    number = runner.signal_of(result.returncode)
+    number = isolation.exit_signal(result.returncode)
     if number is not None:
         try:
             return f"crashed ({signal.Signals(number).name})"
@@ -268,7 +274,7 @@ def _assemble(student, course, plan, execution, verdicts, elapsed) -> Submission
         notes.append(f"{execution.foreign} lines on the grader's report channel were not the sandbox's (ignored)")
     return SubmissionGrade(student=student, functions=functions, tests=tests, execution_time=elapsed,
                            output=execution.output, tampered_cells=sorted(plan.tampered),
-                           isolation=runner.isolation_notes(), skipped_cells=list(plan.skipped_cells), notes=notes)
+                           isolation=isolation.notes(), skipped_cells=list(plan.skipped_cells), notes=notes)
 
 
 def _function_grade(function, course, plan, execution, tests) -> FunctionGrade:

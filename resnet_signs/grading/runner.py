@@ -15,20 +15,17 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 import psutil
 
-from resnet_signs.grading import channel
+from resnet_signs.grading import channel, isolation
 from resnet_signs.grading.model import Limits
 
 #: The parent's own kill comes this long after the child's per-cell interrupt should have fired.
@@ -37,25 +34,9 @@ CELL_GRACE = 5.0
 #: code: no ``preexec_fn``, which is unsafe in a threaded parent such as a Dask worker).
 MAX_FILE_BYTES = 512 * 1024 * 1024
 POLL = 0.1
-
-# Inside user + network + mount + PID namespaces: everything read-only but the sandbox folder,
-# then no capabilities left, so student code cannot remount. Fallback: plain process group.
-_ISOLATE = r"""
-set -e
-SANDBOX="$1"; shift
-mount --bind "$SANDBOX" "$SANDBOX"
-for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do
-  case "$m" in "$SANDBOX"|/proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue;; esac
-  mount -o remount,bind,ro "$m" 2>/dev/null || true
-done
-cd "$PWD"  # re-enter the working folder through the writable bind mount
-# A private, small /dev/shm: files there would hold memory that no process's RSS shows.
-mount -t tmpfs -o size=64m,nosuid,nodev tmpfs /dev/shm 2>/dev/null || true
-# Not exec'd: this shell stays PID 1 of the namespace, so the child is an ordinary process
-# (signals such as SIGSEGV kill it) and its fate comes back as the shell's status (128 + signal).
-setpriv --bounding-set=-all --inh-caps=-all --no-new-privs "$@" && exit 0 || exit $?
-"""
-
+#: Processes and threads in the child's cgroup at which it is stopped: the step that left the most
+#: running pays (its function gets ``error``), not the next one whose thread creation fails.
+PROCESS_KILL = int(isolation.MAX_PIDS * 0.9)
 
 #: absl/glog lines TensorFlow prints before it reads TF_CPP_MIN_LOG_LEVEL ("I0000 00:00:... port.cc:153] ...").
 _TF_LOG = re.compile(r"^(?:[IWE]\d{4} \d\d:\d\d:[\d.]+ +\d+ [\w.]+:\d+\] .*|WARNING: All log messages before "
@@ -89,59 +70,10 @@ class Output:
         return _TF_LOG.sub("", text)
 
 
-#: user (root mapped to us), network, mount and PID namespaces; the PID namespace hides every
-#: process outside the sandbox and dies with it.
-_UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--mount", "--pid", "--fork", "--kill-child",
-            "--mount-proc"]
-
-
-@lru_cache(maxsize=1)
-def isolation_available() -> bool:
-    """Whether the namespaces and the read-only remount work here (probed once per process)."""
-    if not (shutil.which("unshare") and shutil.which("setpriv")):
-        return False
-    try:
-        with tempfile.TemporaryDirectory(prefix="resnet-signs-probe-") as folder:
-            probe = subprocess.run([*_UNSHARE, "sh", "-c", _ISOLATE, "isolate", str(Path(folder).resolve()), "true"],
-                                   capture_output=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return probe.returncode == 0
-
-
-def isolation_notes() -> list[str]:
-    """What isolation :func:`command` applies, for the record."""
-    notes = ["own process group", "private working and temporary folders", f"files up to {MAX_FILE_BYTES >> 20} MiB"]
-    if isolation_available():
-        notes += ["no network (unshare --net)", "read-only filesystem outside the sandbox folder",
-                  "own PID namespace", "no capabilities"]
-    else:
-        notes += ["network and filesystem not isolated (unprivileged namespaces unavailable)"]
-    return notes
-
-
-def command(channel_fd: int, sandbox: Path) -> list[str]:
-    """The sandbox child's command line, isolated where the OS allows."""
-    return isolated([sys.executable, "-m", "resnet_signs.grading.sandbox", "--channel", str(channel_fd)], sandbox)
-
-
-def isolated(argv: list[str], sandbox: Path) -> list[str]:
-    """``argv`` wrapped in namespaces (writable: ``sandbox`` only), or unchanged where they are unavailable."""
-    if not isolation_available():
-        return list(argv)
-    # Resolved: the mount table lists real paths, and the script compares against it.
-    return [*_UNSHARE, "sh", "-c", _ISOLATE, "isolate", str(sandbox.resolve()), *argv]
-
-
-def signal_of(returncode: int | None) -> int | None:
-    """The signal that killed the child, from its status (negative, or 128 + n through the shell)."""
-    if returncode is None:
-        return None
-    if returncode < 0:
-        return -returncode
-    if isolation_available() and 128 < returncode < 128 + 65:
-        return returncode - 128
-    return None
+def command(channel_fd: int, sandbox: Path, hide=()) -> list[str]:
+    """The sandbox child's command line, inside the isolation backend (``hide``: the course)."""
+    argv = [sys.executable, "-m", "resnet_signs.grading.sandbox", "--channel", str(channel_fd)]
+    return isolation.wrap(argv, sandbox, hide)
 
 
 def _tree_rss(process: psutil.Process) -> int:
@@ -194,10 +126,11 @@ class Attempt:
 
     Attributes:
         returncode: the child's exit status.
-        killed: ``"memory"``, ``"cell-timeout"``, ``"function-timeout"``, ``"total-timeout"`` or ``None``.
+        killed: ``"memory"``, ``"processes"``, ``"cell-timeout"``, ``"function-timeout"``, ``"total-timeout"`` or ``None``.
         events: the validated channel events, in order.
         running: the step that started and never ended (the one the child died in), if any.
         growth: step -> resident memory the tree gained while it ran (bytes; the running step's so far).
+        proc_growth: step -> processes and threads it left running (where a pids cgroup counts them).
         dropped: lines on the channel that were not well-formed events.
     """
 
@@ -206,6 +139,7 @@ class Attempt:
     events: list
     running: int | None
     growth: dict = field(default_factory=dict)
+    proc_growth: dict = field(default_factory=dict)
     peak_rss: int = 0
     dropped: int = 0
     overflow: bool = False
@@ -223,16 +157,18 @@ class _Watch:
         self.running, self.since, self.limit = None, 0.0, 0.0
         self.used: dict = {}
         self.rss_at_start, self.growth = 0, {}
+        self.procs_at_start, self.proc_growth = 0, {}
 
-    def update(self, event, now: float, rss: int) -> None:
+    def update(self, event, now: float, rss: int, procs: int = 0) -> None:
         if event.event == "start" and event.step < len(self.sections):
-            self.running, self.since, self.rss_at_start = event.step, now, rss
+            self.running, self.since, self.rss_at_start, self.procs_at_start = event.step, now, rss, procs
             section = self.sections[event.step]
             self.limit = self.limits.step_limit(self.used.get(section, 0.0))
         elif event.event == "end" and event.step == self.running:
             section = self.sections[event.step]
             self.used[section] = self.used.get(section, 0.0) + now - self.since
             self.growth[event.step] = rss - self.rss_at_start
+            self.proc_growth[event.step] = procs - self.procs_at_start
             self.running = None
 
     def overrun(self, now: float) -> str | None:
@@ -246,12 +182,24 @@ class _Watch:
         return None
 
 
-def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline: float, output: Output) -> Attempt:
-    """Run one child on ``plan`` until it exits or is killed; ``deadline`` is a ``time.monotonic()`` value."""
+def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline: float, output: Output,
+              hide=()) -> Attempt:
+    """Run one child on ``plan`` until it exits or is killed; ``deadline`` is a ``time.monotonic()`` value.
+
+    Whatever the child started is dead when this returns: its pids cgroup is emptied where there
+    is one, else its PID namespace died with it, else its process group and known descendants
+    are killed (a grandchild that called ``setsid`` and was orphaned is found as a child of this
+    process, which is a subreaper).
+    """
+    _become_subreaper()
+    limit = isolation.ProcessLimit.create()
     read_end, write_end = os.pipe()
+    argv = command(write_end, sandbox, hide)
+    if limit is not None:
+        argv = limit.enter(argv)
     try:
         proc = subprocess.Popen(
-            command(write_end, sandbox), cwd=sandbox / "work", env=env, stdin=subprocess.PIPE,
+            argv, cwd=sandbox / "work", env=env, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,),
         )
     finally:
@@ -267,12 +215,15 @@ def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline:
     while proc.poll() is None:
         time.sleep(POLL)
         rss, now = _tree_rss(watched), time.monotonic()
+        procs = limit.count() if limit is not None else 0
         peak = max(peak, rss)
         new = reader.snapshot(seen)
         seen += len(new)
         for event in new:
-            watch.update(event, now, rss)
-        if rss > memory_limit and _tree_pss(watched) > memory_limit:
+            watch.update(event, now, rss, procs)
+        if procs >= PROCESS_KILL:  # the next thread or fork fails: whoever runs next would pay
+            killed = "processes"
+        elif rss > memory_limit and _tree_pss(watched) > memory_limit:
             killed = "memory"
         elif now > deadline:
             killed = "total-timeout"
@@ -281,18 +232,56 @@ def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline:
         if killed:
             _kill_tree(proc)
             break
+    procs_at_end = limit.count() if limit is not None else 0
     proc.wait()
     _kill_tree(proc)  # leftovers of a finished child (background processes it started)
+    if limit is not None:
+        limit.kill_all()
+    _reap_orphans(sandbox)
     drain.join(timeout=5)
     reader.join(timeout=5)
     proc.stdout.close()
     now = time.monotonic()
     for event in reader.snapshot(seen):
-        watch.update(event, now, _tree_rss(watched))
+        watch.update(event, now, _tree_rss(watched), procs_at_end)
     if watch.running is not None:
         watch.growth[watch.running] = peak - watch.rss_at_start
+        watch.proc_growth[watch.running] = procs_at_end - watch.procs_at_start
     return Attempt(returncode=proc.returncode, killed=killed, events=reader.snapshot(), running=watch.running,
-                   growth=watch.growth, peak_rss=peak, dropped=reader.dropped, overflow=reader.overflow)
+                   growth=watch.growth, proc_growth=watch.proc_growth, peak_rss=peak, dropped=reader.dropped,
+                   overflow=reader.overflow)
+
+
+_subreaper = False
+
+
+def _become_subreaper() -> None:
+    """Orphaned descendants of our children re-parent to this process instead of init (Linux)."""
+    global _subreaper
+    if _subreaper or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        _subreaper = libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+
+def _reap_orphans(sandbox: Path) -> None:
+    """Kill the sandbox's processes that were re-parented to us (they left the process group and
+    there is neither a PID namespace nor a cgroup to catch them); they carry the sandbox's HOME."""
+    if not _subreaper:
+        return
+    home = str(sandbox / "home")
+    for child in psutil.Process().children():
+        try:
+            if child.environ().get("HOME") == home:
+                child.kill()
+                child.wait(timeout=5)
+        except psutil.Error:
+            pass
 
 
 def _feed(pipe, data: bytes) -> None:

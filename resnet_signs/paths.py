@@ -48,6 +48,17 @@ def isolation_backend() -> str | None:
     return os.environ.get("RESNET_SIGNS_ISOLATION") or None
 
 
+def cache_dir() -> Path:
+    """Per-user cache (``RESNET_SIGNS_CACHE``, else ``$XDG_CACHE_HOME/resnet-signs`` or ``~/.cache/resnet-signs``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return _env_path("RESNET_SIGNS_CACHE", Path(base).expanduser() / "resnet-signs")
+
+
+def use_zygote() -> bool:
+    """Whether sandbox children are forked from a preloaded zygote (``RESNET_SIGNS_ZYGOTE``, default on)."""
+    return os.environ.get("RESNET_SIGNS_ZYGOTE", "1") not in ("0", "false", "no")
+
+
 def executable_path() -> str:
     """``PATH`` for processes the grader starts (the sandbox gets nothing else of our environment)."""
     return os.environ.get("PATH", "/usr/bin:/bin")

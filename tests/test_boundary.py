@@ -19,7 +19,7 @@ PACKAGE = Path(resnet_signs.__file__).resolve().parent
 #: What students import in notebooks, and what the sandbox child imports before and beside student code.
 STUDENT_SIDE = ("resnet_signs.checks", "resnet_signs.notebook", "resnet_signs.plots", "resnet_signs.images",
                 "resnet_signs.data", "resnet_signs.training", "resnet_signs.experiments",
-                "resnet_signs.grading.sandbox")
+                "resnet_signs.grading.sandbox", "resnet_signs.grading.zygote")
 #: Modules that hold answers or load them (the reference, hidden tests, expected values of hidden cases).
 INSTRUCTOR_SIDE = ("resnet_signs.instructor", "resnet_signs.checks.generate", "resnet_signs.grading.judge",
                    "resnet_signs.grading.course", "resnet_signs.grading.core", "autograder")

@@ -24,7 +24,6 @@ from pathlib import Path
 
 import nbformat
 
-from resnet_signs import paths
 from resnet_signs.checks.records import TestRecord
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
@@ -75,7 +74,7 @@ def grade_submission(notebook_path, *, student: str, course, limits: Limits | No
     except Exception as exc:  # any unreadable file is the student's: a status, not a crash
         return _invalid(student, course, f"not a readable notebook: {_one_line(exc)}", time.monotonic() - started)
     plan = planning.build(nb, course)
-    sandbox = Path(workdir) / "sandbox"
+    sandbox = runner.sandbox_folder(Path(workdir), runner.child_env(Path(workdir) / "sandbox"), hide=(course.root,))
     deadline = started + limits.total(len(course.functions))
     try:
         execution = _execute(plan, course, Path(notebook_path), sandbox, limits, deadline)
@@ -105,7 +104,7 @@ def _execute(plan: planning.Plan, course: courses.Course, notebook: Path, sandbo
     execution, output, skip = _Execution(), runner.Output(limits.output_bytes), set()
     base = {"steps": [s.to_json() for s in plan.steps], **course.sandbox_tests(), "limits": asdict(limits),
             "max_file_bytes": runner.MAX_FILE_BYTES}
-    env = _child_env(sandbox)
+    env = runner.child_env(sandbox)
     while True:
         child_plan = {**base, "skip": sorted(skip), "observed": sorted(execution.records)}
         result = runner.run_child(child_plan, sandbox=sandbox, env=env, limits=limits, deadline=deadline,
@@ -206,28 +205,6 @@ def _death(result: runner.Attempt, limits: Limits) -> str:
         except ValueError:
             return f"crashed (signal {number})"
     return f"exited with status {result.returncode} (os._exit or a fatal error)"
-
-
-def _child_env(sandbox: Path) -> dict:
-    """The child's whole environment: no course path, no secret of the grader's."""
-    env = {
-        "PATH": paths.executable_path(),
-        "HOME": str(sandbox / "home"),
-        "TMPDIR": str(sandbox / "tmp"),
-        "MPLCONFIGDIR": str(sandbox / "tmp"),
-        "LANG": "C.UTF-8",
-        "MPLBACKEND": "Agg",
-        "NBGRADER_EXECUTION": "autograde",  # training cells run their smoke budget
-        "RESNET_SIGNS_DATA": str(paths.data_dir()),
-        "RESNET_SIGNS_MODELS": str(sandbox / "tmp" / "models"),
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "TF_DETERMINISTIC_OPS": "1",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.update(paths.passed_to_sandbox())
-    return env
 
 
 def judge_for(course: courses.Course) -> Judge:

@@ -261,6 +261,10 @@ class ProcessLimit:
         """``argv`` prefixed so the child joins this cgroup before it execs (its descendants follow)."""
         return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *argv]
 
+    def add(self, pid: int) -> None:
+        """Move a running process (not yet running student code) into the cgroup."""
+        (self.path / "cgroup.procs").write_text(str(pid))
+
     def count(self) -> int:
         """Processes and threads in the cgroup now."""
         try:

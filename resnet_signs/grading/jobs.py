@@ -51,6 +51,9 @@ def run_job(job: Job) -> dict:
     from resnet_signs.quiet import import_tensorflow
 
     if job.grader == DEFAULT_GRADER:
+        from resnet_signs.grading.runner import prestart
+
+        prestart(Path(job.course))  # the sandbox's zygote imports TensorFlow while we do
         import_tensorflow()  # before the core imports it: no native start-up lines on the instructor's terminal
 
     module_name, _, name = job.grader.partition(":")

@@ -8,6 +8,16 @@ the reference's, observed the same way (capture, rebuild, compute) from the cour
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import resnet_signs
+from resnet_signs import paths
 from resnet_signs.checks import diagnose
 from resnet_signs.checks.capture import capture_test
 from resnet_signs.checks.cases import BlockCase
@@ -19,11 +29,32 @@ NO_RESULT = "✗ no result: the test did not run to the end"
 
 
 class Judge:
-    """Compares records with the reference of one course (expected observations computed once)."""
+    """Compares records with the reference of one course.
 
-    def __init__(self, course: Course):
+    The reference's observations are computed once per grading code version and kept on disk
+    (:func:`cache_folder`, keyed by :meth:`cache_key`), so that a second process — a regrade of
+    one student, another worker — reads them instead of rebuilding the reference's graphs.
+    """
+
+    def __init__(self, course: Course, cache: Path | None = None):
         self.course = course
-        self._expected: dict[str, dict] = {}
+        self._cache = cache if cache is not None else cache_folder(course)
+        self._expected: dict[str, dict] = _read_cache(self._cache_file()) if self._cache else {}
+
+    def cache_key(self) -> str:
+        """Hash of what decides the reference's observations: the course's reference, hidden tests
+        and source notebook, the checks' code, and the Keras and TensorFlow versions."""
+        import keras
+
+        digest = hashlib.sha256(f"{resnet_signs.__version__}|keras {keras.__version__}|".encode())
+        files = [self.course.root / "reference.py", self.course.root / "hidden_tests.py", self.course.source]
+        files += sorted((Path(resnet_signs.__file__).parent / "checks").glob("*.py"))
+        for path in files:
+            digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<none>"))
+        return digest.hexdigest()[:24]
+
+    def _cache_file(self) -> Path | None:
+        return self._cache / f"expected-{self.cache_key()}.json" if self._cache else None
 
     def expected(self, test: TestCell) -> dict:
         """The reference's observation of the test's cases."""
@@ -38,6 +69,8 @@ class Judge:
             else:
                 observation = model_observation(function, list(test.cases), self.course.stand_ins)
             self._expected[test.test_id] = observation
+            if self._cache:
+                _write_cache(self._cache_file(), self._expected)
         return self._expected[test.test_id]
 
     def observe(self, test: TestCell, captures: list[Capture]) -> dict:
@@ -75,6 +108,59 @@ class Judge:
                                                           check_structure=False) is None:
             return None
         return diagnose.block_hint(test.function, observation, want, cases)
+
+
+def cache_folder(course: Course) -> Path | None:
+    """Where the reference's observations are kept: the course's ``.cache/`` when writable, else the
+    user's cache folder (``paths.cache_dir()``), else nowhere (computed in every process)."""
+    for folder in (course.root / ".cache", paths.cache_dir()):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.access(folder, os.W_OK):
+                return folder
+        except OSError:
+            continue
+    return None
+
+
+def _encode(value):
+    if isinstance(value, np.ndarray):
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if "__array__" in value:
+            return np.asarray(value["__array__"], dtype=value["dtype"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _read_cache(path: Path | None) -> dict:
+    """Cached observations; anything unreadable counts as no cache (they are recomputed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {test_id: _decode(obs) for test_id, obs in data.items()} if isinstance(data, dict) else {}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
+
+
+def _write_cache(path: Path, observations: dict) -> None:
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as f:
+            json.dump({k: _encode(v) for k, v in observations.items()}, f)
+        os.replace(f.name, path)
+    except (OSError, TypeError, ValueError):
+        pass  # a cache, not a result: grading goes on without it
 
 
 def capture_in_process(course: Course, test_id: str, namespace: dict) -> TestRecord:

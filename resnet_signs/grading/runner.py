@@ -25,7 +25,8 @@ from pathlib import Path
 
 import psutil
 
-from resnet_signs.grading import channel, isolation
+from resnet_signs import paths
+from resnet_signs.grading import channel, isolation, zygote
 from resnet_signs.grading.model import Limits
 
 #: The parent's own kill comes this long after the child's per-cell interrupt should have fired.
@@ -76,7 +77,9 @@ def command(channel_fd: int, sandbox: Path, hide=()) -> list[str]:
     return isolation.wrap(argv, sandbox, hide)
 
 
-def _tree_rss(process: psutil.Process) -> int:
+def _tree_rss(process: psutil.Process | None) -> int:
+    if process is None:
+        return 0
     total = 0
     try:
         for p in [process, *process.children(recursive=True)]:
@@ -89,10 +92,12 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def _tree_pss(process: psutil.Process) -> int:
+def _tree_pss(process: psutil.Process | None) -> int:
     """Proportional set size of the tree: forked children's shared pages are counted once, not per
     process as RSS counts them (slower to read: only checked when the RSS sum is over the limit)."""
     total = 0
+    if process is None:
+        return 0
     try:
         for p in [process, *process.children(recursive=True)]:
             try:
@@ -104,7 +109,9 @@ def _tree_pss(process: psutil.Process) -> int:
     return total
 
 
-def _kill_tree(proc: subprocess.Popen) -> None:
+def _kill_tree(proc) -> None:
+    if proc.pid is None:
+        return
     try:
         descendants = psutil.Process(proc.pid).children(recursive=True)
     except psutil.Error:
@@ -194,14 +201,8 @@ def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline:
     _become_subreaper()
     limit = isolation.ProcessLimit.create()
     read_end, write_end = os.pipe()
-    argv = command(write_end, sandbox, hide)
-    if limit is not None:
-        argv = limit.enter(argv)
     try:
-        proc = subprocess.Popen(
-            argv, cwd=sandbox / "work", env=env, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(write_end,),
-        )
+        proc = _start(sandbox, env, hide, write_end, limit)
     finally:
         os.close(write_end)
     reader = channel.Reader(read_end).start()
@@ -209,7 +210,7 @@ def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline:
     feeder.start()
     drain = threading.Thread(target=_drain, args=(proc.stdout, output), daemon=True)
     drain.start()
-    watched, watch = psutil.Process(proc.pid), _Watch([s["section"] for s in plan["steps"]], limits)
+    watched, watch = _process(proc.pid), _Watch([s["section"] for s in plan["steps"]], limits)
     killed, peak, seen = None, 0, 0
     memory_limit = limits.memory_mb * 1024 * 1024
     while proc.poll() is None:
@@ -282,6 +283,93 @@ def _reap_orphans(sandbox: Path) -> None:
                 child.wait(timeout=5)
         except psutil.Error:
             pass
+
+
+def child_env(sandbox: Path) -> dict:
+    """The child's whole environment: no course path, no secret of the grader's."""
+    env = {
+        "PATH": paths.executable_path(),
+        "HOME": str(sandbox / "home"),
+        "TMPDIR": str(sandbox / "tmp"),
+        "MPLCONFIGDIR": str(sandbox / "tmp"),
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "NBGRADER_EXECUTION": "autograde",  # training cells run their smoke budget
+        "RESNET_SIGNS_DATA": str(paths.data_dir()),
+        "RESNET_SIGNS_MODELS": str(sandbox / "tmp" / "models"),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "TF_DETERMINISTIC_OPS": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.update(paths.passed_to_sandbox())
+    return env
+
+
+def prestart(course_root: Path) -> None:
+    """Start this process's zygote now (it imports TensorFlow while the caller does its own work)."""
+    if paths.use_zygote():
+        try:
+            zygote.shared(child_env(Path(course_root) / "unused"), (course_root,))
+        except (zygote.ZygoteError, OSError):
+            pass  # children will start from scratch
+
+
+def sandbox_folder(workdir: Path, env: dict, hide=()) -> Path:
+    """Where the next child's folder goes: under the zygote's writable folder when children are
+    forked (``env``/``hide``: what the child will get, which decides the zygote), else in ``workdir``."""
+    if paths.use_zygote():
+        try:
+            return zygote.shared(env, tuple(hide)).sandbox()
+        except zygote.ZygoteError:
+            pass  # children start from scratch
+    return Path(workdir) / "sandbox"
+
+
+def _start(sandbox: Path, env: dict, hide: tuple, channel_fd: int, limit):
+    """The child, forked by this process's zygote when its folder is under the zygote's, else a new process."""
+    hide = tuple(hide)
+    if paths.use_zygote():
+        try:
+            server = zygote.shared(env, hide)
+            if sandbox.resolve().is_relative_to(server.root):
+                return _fork(server, sandbox, env, channel_fd, limit)
+        except zygote.ZygoteError:
+            pass  # started directly below
+    argv = command(channel_fd, sandbox, hide)
+    if limit is not None:
+        argv = limit.enter(argv)
+    return subprocess.Popen(argv, cwd=sandbox / "work", env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(channel_fd,))
+
+
+def _fork(server, sandbox: Path, env: dict, channel_fd: int, limit):
+    plan_r, plan_w = os.pipe()
+    out_r, out_w = os.pipe()
+    try:
+        child = server.spawn(sandbox / "work", env, [plan_r, out_w, channel_fd])
+    except zygote.ZygoteError:
+        for fd in (plan_r, plan_w, out_r, out_w):
+            os.close(fd)
+        raise
+    finally:
+        for fd in (plan_r, out_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    if limit is not None and child.pid is not None:
+        limit.add(child.pid)  # before it reads its plan: no student code has run yet
+    child.stdin, child.stdout = os.fdopen(plan_w, "wb"), os.fdopen(out_r, "rb")
+    return child
+
+
+def _process(pid: int | None):
+    try:
+        return psutil.Process(pid) if pid is not None else None
+    except psutil.Error:
+        return None
 
 
 def _feed(pipe, data: bytes) -> None:

@@ -1,0 +1,92 @@
+"""The zygote: forked children start clean, get their own folder and environment, cannot reach
+into the zygote, and a dead zygote is replaced. One zygote (one TensorFlow import) for the module."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from resnet_signs import paths
+from resnet_signs.grading import channel, runner, zygote
+from resnet_signs.grading.model import Limits
+
+PROBE = r"""
+import json, os, tempfile, sys
+zygote = os.getppid()
+report = {"zygote_cmdline": open(f"/proc/{zygote}/cmdline").read().replace("\0", " "), "home": os.environ["HOME"], "tmp": tempfile.gettempdir(), "cwd": os.getcwd(),
+          "tf_loaded": "tensorflow" in sys.modules, "course_env": "RESNET_SIGNS_COURSE" in os.environ}
+try:
+    open(f"/proc/{zygote}/mem", "rb").read(1); report["zygote_memory"] = True
+except OSError:
+    report["zygote_memory"] = False
+try:
+    os.readlink(f"/proc/{zygote}/fd/0"); report["zygote_fds"] = True
+except OSError:
+    report["zygote_fds"] = False
+print("PROBE " + json.dumps(report))
+"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    env = runner.child_env(Path("/unused"))
+    server = zygote.Zygote(env, (paths.course_dir(),))
+    yield server
+    server.close()
+
+
+def _run(server, code: str) -> tuple[int, str]:
+    sandbox = server.sandbox()
+    for sub in ("work", "home", "tmp"):
+        (sandbox / sub).mkdir(parents=True)
+    plan = {"steps": [{"kind": "code", "source": code, "section": None}], "tests": {}, "stand_ins": {},
+            "limits": asdict(Limits()), "max_file_bytes": runner.MAX_FILE_BYTES, "skip": [], "observed": []}
+    read_end, write_end = os.pipe()
+    try:
+        child = runner._fork(server, sandbox, runner.child_env(sandbox), write_end, None)
+    finally:
+        os.close(write_end)
+    reader = channel.Reader(read_end).start()
+    child.stdin.write(json.dumps(plan).encode())
+    child.stdin.close()
+    output = child.stdout.read().decode()
+    child.stdout.close()
+    code = child.wait()
+    reader.join(timeout=5)
+    return code, output, sandbox
+
+
+def test_a_forked_child_gets_its_own_folder_and_environment(server):
+    started = time.monotonic()
+    code, output, sandbox = _run(server, PROBE)
+    assert code == 0, output
+    report = json.loads(output.split("PROBE ", 1)[1].splitlines()[0])
+    assert report["home"] == str(sandbox / "home") and report["tmp"] == str(sandbox / "tmp")
+    assert report["cwd"] == str(sandbox / "work")
+    assert report["tf_loaded"] and not report["course_env"]
+    assert "resnet_signs.grading.zygote" in report["zygote_cmdline"]  # the pid probed below is the zygote's
+    assert not report["zygote_memory"] and not report["zygote_fds"]  # the zygote is not dumpable
+    assert time.monotonic() - started < 60
+
+
+def test_a_child_that_kills_the_zygote_ends_its_own_run_and_the_next_gets_a_new_zygote(server):
+    code, output, _ = _run(server, "import os, signal; os.kill(os.getppid(), signal.SIGKILL)")
+    for _ in range(50):
+        if not server.alive():
+            break
+        time.sleep(0.1)
+    assert not server.alive()
+    env = runner.child_env(Path("/unused"))
+    fresh = zygote.shared(env, (paths.course_dir(),))
+    try:
+        assert fresh is not server and fresh.alive()
+        code, output, _ = _run(fresh, "print('PROBE ok')")
+        assert code == 0 and "PROBE ok" in output
+    finally:
+        fresh.close()
+        zygote._current = None

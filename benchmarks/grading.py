@@ -1,18 +1,28 @@
-"""Autograder throughput: seconds per submission and submissions per minute for 1, 2 and N workers.
+"""Grading speed, side by side in one run: our grader, ``nbgrader autograde`` and the floor.
 
-Grades sample submissions from ``autograder/samples/`` (``--force``, so nothing is reused)
-several times per worker count and reports medians, next to the time of
-``python -c "import tensorflow"`` (the floor of any sandboxed run) and a description of the
-machine. Prints a Markdown table.
+On the same machine and the same notebook (the solution sample):
 
-    python -m benchmarks.grading [--reps 3] [--samples solution,conv-shortcut-wrong-stride,...]
+- **ours**: ``resnet-signs grade`` of one submission as a whole command (a fresh process: Python,
+  TensorFlow, the zygote, the sandbox child, judging; the reference's observations come from the
+  course's cache, as in any regrade);
+- **nbgrader**: ``nbgrader autograde`` of the same notebook in a throwaway copy of the course;
+- **floor**: a Jupyter kernel executing one cell that imports TensorFlow (``jupyter nbconvert --execute``):
+  no grader that runs the notebook in a fresh kernel can beat it;
+
+then the throughput of a class (``--class-size`` submissions cycled from four samples: the
+solution, the untouched release and two buggy ones) with 1, 2 and ``auto`` workers, and the
+projected time for 100. Medians of ``--reps`` runs; the machine and its load are printed.
+
+    python -m benchmarks.grading [--reps 3] [--class-size 20] [--skip-nbgrader]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -23,94 +33,167 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "autograder" / "samples"
-# The infinite-loop sample measures the timeout, not throughput: left out by default.
-DEFAULT_SAMPLES = ("solution", "untouched-release", "conv-shortcut-wrong-stride", "identity-shortcut-after-relu")
+COURSE = ROOT / "autograder"
+SAMPLES = COURSE / "samples"
+NOTEBOOK = "Residual_Networks.ipynb"
+ASSIGNMENT = "residual_networks"
+CLASS_SAMPLES = ("solution", "untouched-release", "conv-shortcut-wrong-stride", "identity-shortcut-after-relu")
+BIN = Path(sys.executable).parent
 
 
 def machine() -> str:
     """CPU model, cores, RAM, Python and TensorFlow versions, in one line."""
     cpu = platform.processor() or "unknown CPU"
+    ram = "RAM unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        kib = next(int(l.split()[1]) for l in Path("/proc/meminfo").read_text().splitlines() if l.startswith("MemTotal"))
+        kib = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
         ram = f"{kib / 2**20:.0f} GiB RAM"
     except (OSError, StopIteration):
-        ram = "RAM unknown"
-    tf = next((f"{d} {metadata.version(d)}" for d in ("tensorflow-cpu", "tensorflow") if _installed(d)), "no TF")
+        pass
+    tf = next((f"{d} {_version(d)}" for d in ("tensorflow-cpu", "tensorflow") if _version(d)), "no TensorFlow")
     return f"{cpu}, {os.cpu_count()} cores, {ram}, Python {platform.python_version()}, {tf}"
 
 
-def _installed(dist: str) -> bool:
+def _version(dist: str) -> str | None:
     try:
-        metadata.version(dist)
-        return True
+        return metadata.version(dist)
     except metadata.PackageNotFoundError:
-        return False
+        return None
 
 
-def time_import_tensorflow() -> float:
+def _timed(argv: list[str], **kwargs) -> tuple[float, float]:
+    """(wall seconds, peak RSS in MiB of the largest process it started) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import tensorflow"], check=True, capture_output=True,
-                   env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
-    return time.perf_counter() - start
+    result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, argv[:3]))} failed ({result.returncode}):\n{result.stderr[-2000:]}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, (peak if peak > before else float("nan")) / 1024
 
 
-def time_grading(names: list[str], workers: int, work: Path) -> float:
-    """Seconds to grade ``names`` (a fresh copy, a fresh output folder, a fresh gradebook)."""
-    from resnet_signs.grading.api import grade
+def _class_folder(folder: Path, size: int) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    for i in range(size):
+        name = CLASS_SAMPLES[i % len(CLASS_SAMPLES)]
+        shutil.copytree(SAMPLES / name, folder / f"student-{i:03d}-{name}")
+    return folder
 
-    subs = work / "submissions"
-    shutil.rmtree(work, ignore_errors=True)
-    for name in names:
-        shutil.copytree(SAMPLES / name, subs / name)
-    db = f"sqlite:///{work / 'gradebook.db'}"
-    # The gradebook's one-time assignment setup is not part of the per-submission cost.
-    from resnet_signs.grading import gradebook
-    from resnet_signs.paths import course_dir
 
-    gradebook.ensure_assignment(db, course_dir())
-    with open(os.devnull, "w") as quiet:
-        start = time.perf_counter()
-        result = grade(subs, out=work / "out", workers=workers, db_url=db, force=True, progress=quiet)
-        seconds = time.perf_counter() - start
-    if result.failed:
-        raise SystemExit(f"the grader failed on {sorted(result.failed)}")
-    return seconds
+def ours(work: Path, submissions: Path, workers: str) -> tuple[float, float]:
+    out = work / f"out-{workers}-{time.monotonic_ns()}"
+    return _timed([str(BIN / "resnet-signs"), "grade", str(submissions), "--out", str(out), "--force",
+                   "--workers", workers, "--db", f"sqlite:///{work / 'gradebook.db'}"])
+
+
+def nbgrader_course(work: Path) -> Path:
+    """A throwaway copy of the course with the assignment generated and one submission."""
+    course = work / "nbgrader-course"
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("samples", "release", ".cache", "gradebook.db",
+                                                                   "submitted", "autograded", "feedback"))
+    subprocess.run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force"], cwd=course, check=True,
+                   capture_output=True)
+    target = course / "submitted" / "bench" / ASSIGNMENT
+    target.mkdir(parents=True)
+    shutil.copy(SAMPLES / "solution" / NOTEBOOK, target / NOTEBOOK)
+    return course
+
+
+def nbgrader(course: Path) -> tuple[float, float]:
+    env = {**os.environ, "RESNET_SIGNS_COURSE": str(course)}
+    return _timed([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--student", "bench", "--force"], cwd=course,
+                  env=env)
+
+
+def floor(work: Path) -> tuple[float, float]:
+    notebook = work / "floor.ipynb"
+    if not notebook.exists():
+        import nbformat
+
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import tensorflow")])
+        nbformat.write(nb, str(notebook))
+    return _timed([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output",
+                   str(work / "floor-out.ipynb"), str(notebook)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+
+
+def _median(runs: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    walls = [w for w, _ in runs]
+    return statistics.median(walls), min(walls), max(walls), max(m for _, m in runs)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=3, help="repetitions per setting (median reported)")
-    parser.add_argument("--samples", default=",".join(DEFAULT_SAMPLES), help="comma-separated sample folders")
-    parser.add_argument("--workers", default=f"1,2,{os.cpu_count()}", help="worker counts to measure")
+    parser.add_argument("--reps", type=int, default=3, help="runs per setting; medians are reported (default 3)")
+    parser.add_argument("--class-size", type=int, default=20, help="submissions in the class runs (default 20)")
+    parser.add_argument("--skip-nbgrader", action="store_true", help="leave out nbgrader autograde (slow)")
+    parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args(argv)
-    names = [n for n in args.samples.split(",") if n]
-    missing = [n for n in names if not (SAMPLES / n / "Residual_Networks.ipynb").is_file()]
-    if missing:
-        print(f"no such sample(s): {missing}: run python autograder/samples/make_samples.py --update", file=sys.stderr)
+    if args.reps < 1 or args.class_size < 1:
+        parser.error("--reps and --class-size must be at least 1")
+    if not (SAMPLES / "solution" / NOTEBOOK).is_file():
+        print("no autograder/samples/solution: run python autograder/samples/make_samples.py --update", file=sys.stderr)
         return 2
-    counts = sorted({int(w) for w in args.workers.split(",")})
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from resnet_signs.grading.jobs import auto_workers
 
-    imports = [time_import_tensorflow() for _ in range(args.reps)]
-    rows = []
+    load_before = os.getloadavg()
+    results: dict = {"machine": machine(), "reps": args.reps}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
-        for workers in counts:
-            times = [time_grading(names, workers, Path(tmp) / f"w{workers}-{r}") for r in range(args.reps)]
-            wall = statistics.median(times)
-            rows.append((workers, wall, wall / len(names), 60 * len(names) / wall, min(times), max(times)))
+        work = Path(tmp)
+        one = _class_folder(work / "one", 1)
+        ours(work, one, "1")  # warms the course's cache of the reference's observations, as after any grading
+        rows = {"ours": [], "floor": [], "nbgrader": []}
+        course = None if args.skip_nbgrader else nbgrader_course(work)
+        for _ in range(args.reps):  # interleaved, so that a change in load touches every row alike
+            rows["ours"].append(ours(work, one, "1"))
+            rows["floor"].append(floor(work))
+            if course is not None:
+                rows["nbgrader"].append(nbgrader(course))
+        single = {name: _median(runs) for name, runs in rows.items() if runs}
+        classroom = _class_folder(work / "class", args.class_size)
+        counts = {"1": 1, "2": 2, "auto": auto_workers()}
+        throughput = {}
+        for label, n in counts.items():
+            same = next((k for k, v in throughput.items() if v["workers"] == n), None)
+            if same is not None:
+                throughput[label] = {**throughput[same], "same_as": same}
+                continue
+            runs = [ours(work, classroom, label) for _ in range(args.reps)]
+            wall, lo, hi, peak = _median(runs)
+            throughput[label] = {"workers": n, "wall": wall, "min": lo, "max": hi, "peak_mib": peak}
+    results.update(single={k: dict(zip(("wall", "min", "max", "peak_mib"), v)) for k, v in single.items()},
+                   throughput=throughput, class_size=args.class_size,
+                   load=[round(x, 2) for x in (*load_before, *os.getloadavg())])
 
-    print(f"\nMachine: {machine()}")
-    print(f"Samples: {len(names)} ({', '.join(names)}); {args.reps} repetitions per row; medians.\n")
-    print("| workers | wall s (median) | s / submission | submissions / min | min-max wall s |")
-    print("|---:|---:|---:|---:|---:|")
-    for workers, wall, per, spm, lo, hi in rows:
-        print(f"| {workers} | {wall:.1f} | {per:.1f} | {spm:.2f} | {lo:.1f}-{hi:.1f} |")
-    print(f"\n`python -c \"import tensorflow\"`: median {statistics.median(imports):.1f} s over {args.reps} runs.")
+    print(f"\nMachine: {results['machine']}; load average (1/5/15 min) before {load_before[0]:.2f}/"
+          f"{load_before[1]:.2f}/{load_before[2]:.2f}, after {os.getloadavg()[0]:.2f}; {args.reps} runs per row, medians.\n")
+    print("One submission (the solution sample), whole command:\n")
+    print("| | wall s (median) | min–max s | largest process MiB | × floor |")
+    print("|---|---:|---:|---:|---:|")
+    base = single["floor"][0]
+    names = {"ours": "`resnet-signs grade` (1 worker)", "nbgrader": "`nbgrader autograde`",
+             "floor": "floor: kernel runs `import tensorflow`"}
+    for name in ("ours", "nbgrader", "floor"):
+        if name in single:
+            wall, lo, hi, peak = single[name]
+            print(f"| {names[name]} | {wall:.1f} | {lo:.1f}–{hi:.1f} | {peak:.0f} | {wall / base:.2f} |")
+    if "nbgrader" in single:
+        print(f"\nours / nbgrader = {single['ours'][0] / single['nbgrader'][0]:.2f}; ours / floor = "
+              f"{single['ours'][0] / base:.2f}; nbgrader / floor = {single['nbgrader'][0] / base:.2f}")
+    print(f"\nA class of {args.class_size} ({', '.join(CLASS_SAMPLES)} in turn), `resnet-signs grade --force`:\n")
+    print("| --workers | processes | wall s (median) | min–max s | s / submission | projected 100 submissions |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, row in throughput.items():
+        per = row["wall"] / args.class_size
+        note = f" (= {row['same_as']})" if "same_as" in row else ""
+        print(f"| {label}{note} | {row['workers']} | {row['wall']:.1f} | {row['min']:.1f}–{row['max']:.1f} | "
+              f"{per:.2f} | {100 * per / 60:.1f} min |")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
     return 0
 
 

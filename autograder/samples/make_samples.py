@@ -194,15 +194,22 @@ _capture.capture_block = _forged
 _checks.identity_block_test = lambda *a, **k: print("✓ identity_block: all checks passed.")
 '''
 CHEAT_FORGE_CHANNEL = '''\
-# Write forged events on the grader's report pipe (found on the command line) and forged result files.
-import json, os, pathlib, sys
-_fd = int(sys.argv[sys.argv.index("--channel") + 1]) if "--channel" in sys.argv else None
+# Write forged events on every pipe this process holds (the grader's report channel among them) and forged
+# result files.
+import json, os, pathlib, stat
+_fds = []
+for _name in os.listdir("/proc/self/fd"):
+    try:
+        if int(_name) > 2 and stat.S_ISFIFO(os.fstat(int(_name)).st_mode):
+            _fds.append(int(_name))
+    except OSError:
+        pass
 _good = {"name": "m", "layers": [], "input_layers": [], "output_layers": []}
 for _step in range(40):
     _line = {"event": "record", "step": _step, "record": {"test_id": "identity_block_public",
              "captures": [{"case": "public", "training": False, "config": _good}]}}
     for _event in (_line, {"event": "end", "step": _step, "outcome": "ok"}):
-        if _fd is not None:
+        for _fd in _fds:
             try:
                 os.write(_fd, (json.dumps(_event) + "\\n").encode())
             except OSError:

@@ -26,7 +26,7 @@ from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import gradebook, isolation, reports
-from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, check_scheduler, execute
+from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, auto_workers, check_scheduler, execute, threads_per_worker
 from resnet_signs.grading.model import Limits, Status, SubmissionGrade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import Submission, find_submissions, skipped_folders
@@ -56,7 +56,7 @@ def grade(
     submissions: Path,
     *,
     out: Path,
-    workers: int = 1,
+    workers: int | str = 1,
     timeout: float = Limits.function_timeout,
     memory_mb: int = Limits.memory_mb,
     scheduler: str | None = None,
@@ -73,7 +73,8 @@ def grade(
     Args:
         submissions: one folder per student (or nbgrader's ``submitted/`` layout).
         out: output folder; must not be inside ``submissions``.
-        workers: local processes grading in parallel.
+        workers: local processes grading in parallel, or ``"auto"``: one per core as far as memory
+            allows (:func:`.jobs.auto_workers`). Each worker's TensorFlow gets cores / workers threads.
         timeout: seconds each graded function's cells and tests may run (its budget; see
             :class:`~resnet_signs.grading.model.Limits`).
         memory_mb: memory limit of one submission's sandbox.
@@ -95,6 +96,8 @@ def grade(
     """
     root = Path(course) if course else paths.course_dir()
     submissions, out = Path(submissions), Path(out)
+    if workers == "auto":
+        workers = auto_workers()
     _check_arguments(submissions, out, workers, timeout, memory_mb, scheduler)
     _check_isolation(require_isolation)
     if not (root / "source").is_dir():
@@ -117,11 +120,13 @@ def grade(
             run.reused.add(sub.student)
         else:
             data = sub.notebook.read_bytes() if sub.notebook.is_file() else b""
-            todo.append((Job(sub.student, data, str(course.root), course.assignment, limits, grader), key))
+            todo.append((Job(sub.student, data, str(course.root), course.assignment, limits, grader,
+                             threads=0 if scheduler else threads_per_worker(workers)), key))
 
     if todo and not scheduler:  # Dask workers choose their own isolation
         print(isolation.summary(), file=progress or sys.stderr)
-    bar = Progress(len(todo), stream=progress)
+    bar = Progress(len(todo), stream=progress, workers=1 if scheduler else min(workers, max(1, len(todo))),
+                   limit=limits.total(len(course.functions))).start_ticking()
     keys = {job.student: key for job, key in todo}
     for job, result in execute([job for job, _ in todo], workers=workers, scheduler=scheduler):
         sub = by_student[job.student]
@@ -132,6 +137,7 @@ def grade(
             _finish(out, sub, grade, keys[job.student], db_url, course, run)
         bar.advance(sub.student)
 
+    bar.stop()
     reports.write_atomic(out / "grades.csv", reports.grades_csv(run.grades))
     return run
 
@@ -187,7 +193,7 @@ def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url
 
 def _check_arguments(submissions: Path, out: Path, workers, timeout, memory_mb, scheduler) -> None:
     if not isinstance(workers, int) or workers < 1:
-        raise UsageError(f"--workers must be a whole number of at least 1, got {workers!r}")
+        raise UsageError(f"--workers must be a whole number of at least 1 or 'auto', got {workers!r}")
     if not isinstance(timeout, (int, float)) or not timeout > 0:
         raise UsageError(f"--timeout must be a positive number of seconds, got {timeout!r}")
     if not (isinstance(memory_mb, int) and memory_mb >= 256):

@@ -30,13 +30,18 @@ def _number(kind):
     return parse
 
 
+def _workers(text: str):
+    return "auto" if text == "auto" else _number(int)(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("submissions", type=Path, metavar="DIR",
                         help="folder with one folder per student holding Residual_Networks.ipynb "
                              "(nbgrader's submitted/<student>/residual_networks/ layout works too)")
     parser.add_argument("--out", type=Path, required=True, help="output folder (outside DIR)")
-    parser.add_argument("--workers", type=_number(int), default=_default("workers"),
-                        help="submissions graded in parallel by local processes (default: %(default)s)")
+    parser.add_argument("--workers", type=_workers, default=_default("workers"),
+                        help="submissions graded in parallel by local processes, or 'auto' (one per core "
+                             "as far as memory allows) (default: %(default)s)")
     parser.add_argument("--timeout", type=_number(float), default=_default("timeout"), metavar="S",
                         help="seconds each graded function's cells and tests may run; a function over it gets "
                              "'timeout' and the others keep their own budget (default: %(default)s)")

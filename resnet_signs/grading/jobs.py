@@ -35,6 +35,8 @@ class Job:
         assignment: the assignment's id in that course.
         limits: resource limits for the sandbox.
         grader: ``module:function`` that grades one notebook.
+        threads: TensorFlow threads for the sandbox child and the judging (0: TensorFlow's default,
+            all cores); set from the number of workers so they do not oversubscribe the cores.
     """
 
     student: str
@@ -43,6 +45,7 @@ class Job:
     assignment: str
     limits: Limits
     grader: str = DEFAULT_GRADER
+    threads: int = 0
 
 
 def run_job(job: Job) -> dict:
@@ -51,10 +54,12 @@ def run_job(job: Job) -> dict:
     from resnet_signs.quiet import import_tensorflow
 
     if job.grader == DEFAULT_GRADER:
-        from resnet_signs.grading.runner import prestart
+        from resnet_signs.grading import runner
 
-        prestart(Path(job.course))  # the sandbox's zygote imports TensorFlow while we do
-        import_tensorflow()  # before the core imports it: no native start-up lines on the instructor's terminal
+        runner.set_threads(job.threads)
+        runner.prestart(Path(job.course))  # the sandbox's zygote imports TensorFlow while we do
+        import_tensorflow()
+        _limit_threads(job.threads)  # before the core imports it: no native start-up lines on the instructor's terminal
 
     module_name, _, name = job.grader.partition(":")
     grade_submission = getattr(importlib.import_module(module_name), name)
@@ -67,6 +72,43 @@ def run_job(job: Job) -> dict:
         grade = grade_submission(notebook, student=job.student, course=Path(job.course), assignment=job.assignment,
                                  limits=job.limits, workdir=workdir)
     return grade_to_dict(grade)
+
+
+def _limit_threads(threads: int) -> None:
+    """This process's TensorFlow threads (judging), before its runtime starts; no-op once started."""
+    if threads:
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
+        except RuntimeError:
+            pass  # the runtime already started in this process (an earlier job): it keeps its pools
+
+
+#: Memory one worker needs at its peak: its own TensorFlow and judging (~1 GB), the zygote and
+#: one sandbox child (~1.5 GB), measured on the samples; ``auto`` keeps this much free per worker.
+WORKER_MEMORY_MB = 2500
+
+
+def auto_workers(cores: int | None = None, available_mb: int | None = None) -> int:
+    """Workers for this machine: one per core, as many as the available memory holds, at least one."""
+    import psutil
+
+    cores = cores or _cores()
+    available_mb = available_mb if available_mb is not None else psutil.virtual_memory().available >> 20
+    return max(1, min(cores, available_mb // WORKER_MEMORY_MB))
+
+
+def threads_per_worker(workers: int, cores: int | None = None) -> int:
+    """TensorFlow threads per worker so that ``workers`` children share the cores without oversubscribing."""
+    return max(1, (cores or _cores()) // workers)
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def check_scheduler(address: str) -> str:

@@ -303,8 +303,20 @@ def child_env(sandbox: Path) -> dict:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
     }
+    if _threads:  # read by TensorFlow and oneDNN when their thread pools start
+        env.update({"TF_NUM_INTRAOP_THREADS": str(_threads), "TF_NUM_INTEROP_THREADS": str(min(_threads, 2)),
+                    "OMP_NUM_THREADS": str(_threads)})
     env.update(paths.passed_to_sandbox())
     return env
+
+
+_threads = 0
+
+
+def set_threads(threads: int) -> None:
+    """TensorFlow threads for this process's sandbox children (0: TensorFlow's default)."""
+    global _threads
+    _threads = int(threads)
 
 
 def prestart(course_root: Path) -> None:

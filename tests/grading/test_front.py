@@ -311,3 +311,24 @@ def test_unreachable_scheduler_is_a_one_line_error(capsys, graded, submissions, 
     err = _cli_error(capsys, submissions, "--out", tmp_path / "o", "--course", course,
                      "--db", graded["db"], "--scheduler", f"tcp://127.0.0.1:{port}")
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
+
+
+def test_auto_workers_fit_the_cores_and_the_memory():
+    from resnet_signs.grading.jobs import WORKER_MEMORY_MB, auto_workers, threads_per_worker
+
+    assert auto_workers(cores=8, available_mb=100 * WORKER_MEMORY_MB) == 8
+    assert auto_workers(cores=8, available_mb=2 * WORKER_MEMORY_MB + 10) == 2
+    assert auto_workers(cores=2, available_mb=100) == 1  # never zero
+    assert [threads_per_worker(w, cores=2) for w in (1, 2, 4)] == [2, 1, 1]
+    assert threads_per_worker(3, cores=16) == 5
+
+
+def test_the_eta_becomes_a_range_up_to_the_time_limit_when_a_submission_runs_long():
+    import io
+
+    bar = Progress(4, stream=io.StringIO(), workers=2, limit=300)
+    start = bar.start
+    bar.done, bar._finished_at = 2, start + 20  # two finished after 20 s: 20 s per wave of two
+    assert bar.line(now=start + 25).endswith("ETA 0:00:15")
+    line = bar.line(now=start + 100)  # the last two have run 80 s, four times the typical time
+    assert "ETA 0:00:00-0:03:40 (a submission runs long: up to its time limit)" in line

@@ -65,8 +65,13 @@ def _version(dist: str) -> str | None:
         return None
 
 
+# nbgrader runs `alembic` from PATH: the environment's bin folder must be on it even when not activated.
+ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
 def _timed(argv: list[str], **kwargs) -> tuple[float, float]:
     """(wall seconds, peak RSS in MiB of the largest process it started) of one command."""
+    kwargs.setdefault("env", ENV)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
@@ -97,7 +102,7 @@ def nbgrader_course(work: Path) -> Path:
     shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns("samples", "release", ".cache", "gradebook.db",
                                                                    "submitted", "autograded", "feedback"))
     subprocess.run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force"], cwd=course, check=True,
-                   capture_output=True)
+                   capture_output=True, env=ENV)
     target = course / "submitted" / "bench" / ASSIGNMENT
     target.mkdir(parents=True)
     shutil.copy(SAMPLES / "solution" / NOTEBOOK, target / NOTEBOOK)
@@ -105,7 +110,7 @@ def nbgrader_course(work: Path) -> Path:
 
 
 def nbgrader(course: Path) -> tuple[float, float]:
-    env = {**os.environ, "RESNET_SIGNS_COURSE": str(course)}
+    env = {**ENV, "RESNET_SIGNS_COURSE": str(course)}
     return _timed([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--student", "bench", "--force"], cwd=course,
                   env=env)
 
@@ -118,7 +123,7 @@ def floor(work: Path) -> tuple[float, float]:
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import tensorflow")])
         nbformat.write(nb, str(notebook))
     return _timed([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output",
-                   str(work / "floor-out.ipynb"), str(notebook)], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+                   str(work / "floor-out.ipynb"), str(notebook)], env={**ENV, "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
 def _median(runs: list[tuple[float, float]]) -> tuple[float, float, float, float]:

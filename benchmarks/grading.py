@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -69,17 +68,37 @@ def _version(dist: str) -> str | None:
 ENV = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
-def _timed(argv: list[str], **kwargs) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB of the largest process it started) of one command."""
+def _timed(argv: list[str], **kwargs) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MiB of the largest process, of the largest sandbox child) of one command.
+
+    RSS is polled over the command's process tree every 50 ms (a fork's shared pages count in full).
+    """
+    import psutil
+
     kwargs.setdefault("env", ENV)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, **kwargs)
+    largest = sandbox = 0
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        for member in tree:
+            try:
+                rss = member.memory_info().rss
+                largest = max(largest, rss)
+                if "resnet_signs.grading.zygote" in " ".join(member.cmdline()):
+                    sandbox = max(sandbox, rss)
+            except psutil.Error:
+                pass
+        time.sleep(0.05)
+    stderr = proc.communicate()[1]
     seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(map(str, argv[:3]))} failed ({result.returncode}):\n{result.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, (peak if peak > before else float("nan")) / 1024
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(map(str, argv[:3]))} failed ({proc.returncode}):\n{stderr[-2000:]}")
+    return seconds, largest / 2**20, sandbox / 2**20
 
 
 def _class_folder(folder: Path, size: int) -> Path:
@@ -126,9 +145,9 @@ def floor(work: Path) -> tuple[float, float]:
                    str(work / "floor-out.ipynb"), str(notebook)], env={**ENV, "TF_CPP_MIN_LOG_LEVEL": "2"})
 
 
-def _median(runs: list[tuple[float, float]]) -> tuple[float, float, float, float]:
-    walls = [w for w, _ in runs]
-    return statistics.median(walls), min(walls), max(walls), max(m for _, m in runs)
+def _median(runs: list[tuple[float, float, float]]) -> tuple[float, float, float, float, float]:
+    walls = [w for w, _, _ in runs]
+    return (statistics.median(walls), min(walls), max(walls), max(r[1] for r in runs), max(r[2] for r in runs))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,35 +187,38 @@ def main(argv: list[str] | None = None) -> int:
                 throughput[label] = {**throughput[same], "same_as": same}
                 continue
             runs = [ours(work, classroom, label) for _ in range(args.reps)]
-            wall, lo, hi, peak = _median(runs)
-            throughput[label] = {"workers": n, "wall": wall, "min": lo, "max": hi, "peak_mib": peak}
-    results.update(single={k: dict(zip(("wall", "min", "max", "peak_mib"), v)) for k, v in single.items()},
+            wall, lo, hi, peak, child = _median(runs)
+            throughput[label] = {"workers": n, "wall": wall, "min": lo, "max": hi, "peak_mib": peak,
+                                 "sandbox_peak_mib": child}
+    results.update(single={k: dict(zip(("wall", "min", "max", "peak_mib", "sandbox_peak_mib"), v)) for k, v in single.items()},
                    throughput=throughput, class_size=args.class_size,
                    load=[round(x, 2) for x in (*load_before, *os.getloadavg())])
 
     print(f"\nMachine: {results['machine']}; load average (1/5/15 min) before {load_before[0]:.2f}/"
           f"{load_before[1]:.2f}/{load_before[2]:.2f}, after {os.getloadavg()[0]:.2f}; {args.reps} runs per row, medians.\n")
     print("One submission (the solution sample), whole command:\n")
-    print("| | wall s (median) | min–max s | largest process MiB | × floor |")
-    print("|---|---:|---:|---:|---:|")
+    print("| | wall s (median) | min–max s | largest process MiB | largest sandbox child MiB | × floor |")
+    print("|---|---:|---:|---:|---:|---:|")
     base = single["floor"][0]
     names = {"ours": "`resnet-signs grade` (1 worker)", "nbgrader": "`nbgrader autograde`",
              "floor": "floor: kernel runs `import tensorflow`"}
     for name in ("ours", "nbgrader", "floor"):
         if name in single:
-            wall, lo, hi, peak = single[name]
-            print(f"| {names[name]} | {wall:.1f} | {lo:.1f}–{hi:.1f} | {peak:.0f} | {wall / base:.2f} |")
+            wall, lo, hi, peak, child = single[name]
+            child_text = f"{child:.0f}" if child else "–"
+            print(f"| {names[name]} | {wall:.1f} | {lo:.1f}–{hi:.1f} | {peak:.0f} | {child_text} | {wall / base:.2f} |")
     if "nbgrader" in single:
         print(f"\nours / nbgrader = {single['ours'][0] / single['nbgrader'][0]:.2f}; ours / floor = "
               f"{single['ours'][0] / base:.2f}; nbgrader / floor = {single['nbgrader'][0] / base:.2f}")
     print(f"\nA class of {args.class_size} ({', '.join(CLASS_SAMPLES)} in turn), `resnet-signs grade --force`:\n")
-    print("| --workers | processes | wall s (median) | min–max s | s / submission | projected 100 submissions |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| --workers | processes | wall s (median) | min–max s | s / submission | projected 100 submissions "
+          "| largest sandbox child MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for label, row in throughput.items():
         per = row["wall"] / args.class_size
-        note = f" (= {row['same_as']})" if "same_as" in row else ""
+        note = f" (= {row['same_as']}: the same runs)" if "same_as" in row else ""
         print(f"| {label}{note} | {row['workers']} | {row['wall']:.1f} | {row['min']:.1f}–{row['max']:.1f} | "
-              f"{per:.2f} | {100 * per / 60:.1f} min |")
+              f"{per:.2f} | {100 * per / 60:.1f} min | {row['sandbox_peak_mib']:.0f} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -116,6 +116,25 @@ def test_unchanged_figure_and_demo_cells_are_not_run(graded):
 
 
 @pytest.mark.slow
+def test_skipping_unchanged_cells_never_changes_a_grade(graded, tmp_path_factory):
+    # The committed samples, less the one that hangs (a budget each run): the figures, demos and
+    # training then run for every one of them, which is what makes this test slow.
+    quick = [v for v in RUNNABLE if v.sample and v.name != "resnet50-infinite-loop"]
+    folder = tmp_path_factory.mktemp("every-cell")
+    for variant in quick:
+        shutil.copytree(graded["variants"] / variant.name, folder / variant.name)
+    work = tmp_path_factory.mktemp("every-cell-out")
+    again = grade(folder, out=work / "out", workers=2, db_url=f"sqlite:///{work / 'gradebook.db'}",
+                  progress=open(os.devnull, "w"), grader=f"{__package__}.grade_all_cells:grade_submission", **LIMITS)
+    assert len(quick) >= 8 and not any(g.skipped_cells for g in again.grades)
+
+    def table(grade):
+        return {(f.function, str(f.status), f.score) for f in grade.functions}
+
+    assert {g.student: table(g) for g in again.grades} == {v.name: table(graded["grades"][v.name]) for v in quick}
+
+
+@pytest.mark.slow
 def test_gradebook_has_every_variant_with_its_total(graded):
     scores = gradebook.read_scores(graded["db"], "residual_networks")
     totals = {student: sum(cells.values()) for student, cells in scores.items()}

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import time
 import typing
 from pathlib import Path
 
+from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.training import config as config_module
 from resnet_signs.training import pretrained
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix != ".keras":
         raise UsageError(f"--out must end in .keras (Keras 3's format), got {out}")
     started = time.perf_counter()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    paths.quiet_tensorflow()
 
     from resnet_signs.data import load_dataset
 

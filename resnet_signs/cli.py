@@ -37,7 +37,8 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="resnet-signs", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
+    # Its own dest: a subcommand's option of the same name (train --data-dir) would overwrite it.
+    parser.add_argument("--data-dir", dest="global_data_dir", type=Path, default=None, metavar="DIR",
                         help=f"folder of the SIGNS .h5 files and what is derived from them, for this command and "
                              f"the processes it starts (default: ${paths.DATA_ENV}, else {paths.data_dir()})")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -72,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run ``resnet-signs`` with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
-    if args.data_dir is not None:
-        paths.override_data_dir(args.data_dir)
+    if args.global_data_dir is not None:
+        paths.override_data_dir(args.global_data_dir)
     module = importlib.import_module(args._module)
     try:
         return int(module.run(args) or 0)

@@ -135,6 +135,13 @@ def test_data_dir_option_reaches_paths_and_child_processes(monkeypatch, tmp_path
     assert child.stdout.strip() == str(tmp_path.resolve())
 
 
+def test_data_dir_before_a_subcommand_with_its_own_data_dir_option(monkeypatch, tmp_path):
+    monkeypatch.delenv(paths.DATA_ENV, raising=False)
+    argv = ["--data-dir", str(tmp_path), "train", "--epochs", "1"]
+    args = cli.build_parser(argv).parse_args(argv)
+    assert args.global_data_dir == tmp_path and args.data_dir is None  # train falls back to paths.data_dir()
+
+
 def test_a_checkout_keeps_its_own_folders(monkeypatch):
     for name in (paths.DATA_ENV, paths.MODELS_ENV, paths.COURSE_ENV):
         monkeypatch.delenv(name, raising=False)

@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="model file to write (default: models/resnet50_signs.keras)"
     )
-    parser.add_argument("--data-dir", type=Path, default=None, help=f"folder with the SIGNS h5 files (default: {paths.data_dir()})")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"folder with the SIGNS h5 files (default: {paths.data_dir()})")
     parser.add_argument(
         "--max-train-images", type=int, default=None, help="train on a seeded subset of this many images (smoke runs)"
     )

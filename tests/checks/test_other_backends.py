@@ -55,19 +55,44 @@ def _observe(**env) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _judge(report: dict, backend: str) -> None:
+def _judge(report: dict, backend: str, function: str) -> None:
     assert report["backend"] == backend
-    assert report["hints"] == {"identity_block": None, "convolutional_block": None, "ResNet50": None}
-    worst = max(report["deviations"], key=report["deviations"].get)
-    print(f"\n{backend}: largest deviation {report['deviations'][worst]:.2e} of the scale ({worst}); "
+    assert report["hints"][function] is None
+    mine = {key: value for key, value in report["deviations"].items() if key.startswith(f"{function}:")}
+    if not mine:
+        return  # judged on structure only (ResNet50 is checked with stand-in blocks)
+    worst = max(mine, key=mine.get)
+    print(f"\n{backend}: {function}'s largest deviation {mine[worst]:.2e} of the scale ({worst}); "
           f"tolerance {RTOL:.0e}")
-    assert report["deviations"][worst] <= RTOL
+    assert mine[worst] <= RTOL
 
 
-def test_reference_passes_its_checks_with_onednn_off():
-    _judge(_observe(TF_ENABLE_ONEDNN_OPTS="0"), "tensorflow")
+FUNCTIONS = ("identity_block", "convolutional_block", "ResNet50")
+#: Keras 3's seeded initialisers draw from each backend's own generator: glorot_uniform(seed=0) gives
+#: other numbers under JAX than under TensorFlow, so the stored values (the course's, TensorFlow's)
+#: only hold for a case that uses one. A tolerance cannot fix this; strict: we hear when it changes.
+SEED_DEPENDENT = pytest.mark.xfail(strict=True, reason="the public case initialises with glorot_uniform(seed=0), "
+                                                        "whose numbers depend on the backend's random generator")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed (the [jax] extra)")
-def test_reference_passes_its_checks_under_the_jax_backend_on_cpu():
-    _judge(_observe(KERAS_BACKEND="jax", JAX_PLATFORMS="cpu"), "jax")
+@pytest.fixture(scope="module")
+def onednn_off() -> dict:
+    return _observe(TF_ENABLE_ONEDNN_OPTS="0")
+
+
+@pytest.fixture(scope="module")
+def jax_cpu() -> dict:
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("JAX is not installed (the [jax] extra)")
+    return _observe(KERAS_BACKEND="jax", JAX_PLATFORMS="cpu")
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_reference_passes_its_checks_with_onednn_off(onednn_off, function):
+    _judge(onednn_off, "tensorflow", function)
+
+
+@pytest.mark.parametrize("function", [
+    "identity_block", pytest.param("convolutional_block", marks=SEED_DEPENDENT), "ResNet50"])
+def test_reference_passes_its_checks_under_the_jax_backend_on_cpu(jax_cpu, function):
+    _judge(jax_cpu, "jax", function)

@@ -151,6 +151,15 @@ def test_budget_is_smoke_under_nbgrader(monkeypatch):
     assert settings.default_budget() == "smoke"
 
 
+def test_budget_reads_the_quick_switch_as_the_main_notebook_does(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("RESNET_SIGNS_QUICK", "1")
+    assert settings.default_budget() == "smoke"
+    monkeypatch.setenv("RESNET_SIGNS_QUICK", "yes")
+    with pytest.raises(UsageError, match="^RESNET_SIGNS_QUICK must be 0 or 1"):
+        settings.default_budget()
+
+
 # --- the CLI and the cache -------------------------------------------------------------------
 
 def test_cli_writes_json_and_png_then_hits_the_cache(tmp_path, monkeypatch, capsys, tiny_signs):

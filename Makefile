@@ -1,6 +1,6 @@
 # Residual Networks course package. The README's two commands: `make demo`, `make test`.
 # Every target creates .venv and installs the pinned dependencies first (once: a stamp
-# file remembers pyproject.toml's contents), so each works on a fresh machine with Python.
+# file remembers pyproject.toml's and constraints.txt's contents), so each works on a fresh machine with Python.
 
 PYTHON    ?= python3
 VENV      := .venv
@@ -15,10 +15,14 @@ OUT       ?= out
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The exact versions come from constraints.txt; the extras pick the CPU TensorFlow, the grader's
+# and the tests' packages (a GPU machine: EXTRAS=gpu,grader,dev).
+EXTRAS    ?= cpu,grader,dev
+
+$(STAMP): pyproject.toml constraints.txt setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
 	@touch $@
 
 data: $(DATA)

@@ -28,8 +28,9 @@ from resnet_signs.errors import CourseError, UsageError
 
 ROLES = ("student", "instructor")
 
-#: The release notebook a student opens, relative to the project root.
-STUDENT_NOTEBOOK = Path("assignments") / "residual_networks" / "Residual_Networks.ipynb"
+#: The notebook a student opens, relative to the folder of the released notebooks (``assignments/``
+#: in a checkout; the folder ``resnet-signs notebooks get`` copied them into otherwise).
+STUDENT_NOTEBOOK = Path("residual_networks") / "Residual_Networks.ipynb"
 
 # nbgrader 0.9.6 names: server extensions (Python modules) and lab plugins (ids).
 _SERVER_EXTENSIONS = {
@@ -127,14 +128,21 @@ def free_port() -> int:
 def _root_and_start(role: str, root: Path | None) -> tuple[Path, str]:
     """The folder the server serves and the page it opens first, for ``role``."""
     if role == "student":
-        root = root or paths.PROJECT_ROOT / STUDENT_NOTEBOOK.parent
+        checkout = paths.checkout_root()
+        # In a checkout the committed release; installed, the copy `notebooks get` made here.
+        notebooks = checkout / "assignments" if checkout else Path.cwd()
+        root = root or notebooks / STUDENT_NOTEBOOK.parent
         notebook = root / STUDENT_NOTEBOOK.name
         if not notebook.is_file():
-            raise LabError(f"no student notebook at {notebook}: run `make release` first")
+            fix = "run `make release` first" if checkout else (
+                "run `resnet-signs notebooks get` here first (it copies the student notebooks into this folder)")
+            raise LabError(f"no student notebook at {notebook}: {fix}")
         return root, f"/lab/tree/{STUDENT_NOTEBOOK.name}"
     root = root or paths.course_dir()
     if not (root / "nbgrader_config.py").is_file():
-        raise LabError(f"{root} is not an nbgrader course directory (no nbgrader_config.py)")
+        raise LabError(f"{root} is not an nbgrader course directory (no nbgrader_config.py). The course directory "
+                       f"holds the answers and ships only with the course's repository: run from a checkout, or set "
+                       f"{paths.COURSE_ENV} to its autograder/ folder")
     return root, "/formgrader"
 
 

@@ -1,7 +1,7 @@
 """What the assignment notebook needs besides the student's code.
 
 - :func:`setup` (the notebook's first cell) checks the environment against the project's
-  pins, looks for the data, picks the device (turning on GPU memory growth so that one
+  version ranges, looks for the data, picks the device (turning on GPU memory growth so that one
   notebook does not take a shared GPU server's whole memory), fixes the random seeds, and
   prints one ✓/✗ line per check.
 - :func:`training_budget` is the ``train()`` configuration the notebook uses: the full recipe
@@ -14,22 +14,25 @@
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import re
 import sys
 from dataclasses import dataclass
 
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
 from resnet_signs import paths
 from resnet_signs.errors import UsageError
 
-#: The distribution whose pins the environment is checked against.
+#: The distribution whose version ranges the environment is checked against.
 DISTRIBUTION = "resnet-signs"
 #: Files ``make data`` writes into :func:`resnet_signs.paths.data_dir`.
 DATA_FILES = ("train_signs.h5", "test_signs.h5")
 #: Seed used by :func:`setup` unless told otherwise.
 DEFAULT_SEED = 1
 #: Environment variable that asks for the smoke budget outside nbgrader.
-QUICK_ENV = "RESNET_SIGNS_QUICK"
+QUICK_ENV = paths.QUICK_ENV
 
 #: The full recipe: ``train()``'s defaults (``resnet_signs.training.TrainConfig``) are the recipe;
 #: the notebook only asks for one progress line per epoch.
@@ -37,8 +40,6 @@ FULL_BUDGET: dict = {"verbose": 2}
 #: A smoke run of seconds: two small steps and a quick BatchNorm re-estimation, enough to prove
 #: that the training code runs end to end (nbgrader must not spend minutes per submission).
 SMOKE_BUDGET: dict = {"epochs": 1, "max_steps_per_epoch": 2, "batch_size": 8, "bn_reestimation_images": 16}
-
-_PIN = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*==\s*([^;\s]+)\s*(?:;\s*(.*))?$")
 
 
 @dataclass(frozen=True)
@@ -69,10 +70,10 @@ def quick_reason() -> str | None:
     Raises:
         UsageError: ``RESNET_SIGNS_QUICK`` is set to something other than 0 or 1.
     """
-    nbgrader = os.environ.get("NBGRADER_EXECUTION")
+    nbgrader = paths.nbgrader_execution()
     if nbgrader:
-        return f"NBGRADER_EXECUTION={nbgrader}"
-    quick = os.environ.get(QUICK_ENV, "").strip()
+        return f"{paths.NBGRADER_ENV}={nbgrader}"
+    quick = paths.quick_setting()
     if quick not in ("", "0", "1"):
         raise UsageError(f"{QUICK_ENV} must be 0 or 1. Received: {QUICK_ENV}={quick!r}")
     return f"{QUICK_ENV}=1" if quick == "1" else None
@@ -91,64 +92,80 @@ def training_budget() -> dict:
 # --- Setup ------------------------------------------------------------------------------------
 
 
-def pinned_versions(requirements: list[str] | None = None, platform: str = sys.platform) -> dict[str, str]:
-    """``{name: version}`` of the project's ``==`` pins that apply on ``platform``.
+def required_versions(
+    requirements: list[str] | None = None, environment: dict[str, str] | None = None
+) -> dict[str, SpecifierSet]:
+    """``{name: version range}`` of the project's requirements that apply here.
+
+    The package metadata states compatible ranges (the exact pins live in ``constraints.txt``);
+    TensorFlow comes from the ``cpu`` or the ``gpu`` extra, so requirements of those extras count
+    too (whichever is installed is checked), other extras' (``dev``, ``grader``) do not.
 
     Args:
         requirements: requirement strings; by default the installed project's metadata.
-        platform: the ``sys.platform`` that environment markers are read for.
+        environment: marker variables to evaluate against (``sys_platform``, ``platform_machine``...);
+            by default this interpreter's.
     """
     if requirements is None:
         requirements = importlib.metadata.requires(DISTRIBUTION) or []
-    pins = {}
-    for requirement in requirements:
-        match = _PIN.match(requirement)
-        if not match:
-            continue
-        name, version, marker = match.groups()
-        if _applies(marker, platform):
-            pins[name.lower()] = version
-    return pins
+    wanted = {}
+    for text in requirements:
+        requirement = Requirement(text)
+        marker = requirement.marker
+        if marker is None or any(marker.evaluate({**(environment or {}), "extra": e}) for e in _TENSORFLOW_EXTRAS):
+            wanted[canonicalize_name(requirement.name)] = requirement.specifier
+    return wanted
 
 
-def _applies(marker: str | None, platform: str) -> bool:
-    """Read the only markers the project uses: extras (never installed here) and sys_platform."""
-    if not marker:
-        return True
-    if "extra" in marker:
-        return False
-    platforms = re.findall(r"sys_platform\s*==\s*['\"]([^'\"]+)['\"]", marker)
-    return not platforms or platform in platforms
+#: The extras that choose a TensorFlow build (``""``: no extra, the base requirements).
+_TENSORFLOW_EXTRAS = ("", "cpu", "gpu")
 
 
-def _version_check(label: str, found: str, pinned: str | None) -> Check:
-    if pinned is None or found == pinned:
+def _reinstall_hint() -> str:
+    if paths.checkout_root():
+        return "run `make install` in the project"
+    return "reinstall: pip install 'resnet-signs[cpu]' (or [gpu])"
+
+
+def tensorflow_distributions(installed=importlib.metadata.distributions) -> list[str]:
+    """The TensorFlow distributions installed here; more than one (``tensorflow-cpu`` beside the
+    CUDA ``tensorflow``) share one ``tensorflow`` folder and break each other."""
+    names = {canonicalize_name(dist.metadata["Name"] or "") for dist in installed()}
+    return sorted(names & {"tensorflow", "tensorflow-cpu", "tensorflow-intel", "tensorflow-macos"})
+
+
+def _version_check(label: str, found: str, wanted: SpecifierSet | None) -> Check:
+    if not wanted or wanted.contains(found, prereleases=True):
         return Check(True, f"{label} {found}")
-    return Check(False, f"{label} {found}, but the course pins {pinned}", "run `make install` in the project")
+    return Check(False, f"{label} {found}, but the course needs {wanted}", _reinstall_hint())
 
 
 def environment_checks() -> list[Check]:
-    """Python, TensorFlow and Keras versions against the pins, and the SIGNS data files."""
+    """Python, TensorFlow and Keras versions against the required ranges, and the SIGNS data files."""
     import keras
     import tensorflow as tf
 
     checks = []
     try:
-        pins = pinned_versions()
+        wanted = required_versions()
         requires_python = importlib.metadata.metadata(DISTRIBUTION)["Requires-Python"] or ""
     except importlib.metadata.PackageNotFoundError:
-        pins, requires_python = {}, ""
-        checks.append(Check(False, "the resnet-signs package is not installed", "run `make install` in the project"))
+        wanted, requires_python = {}, ""
+        checks.append(Check(False, "the resnet-signs package is not installed", _reinstall_hint()))
     minimum = tuple(int(p) for p in re.findall(r"\d+", requires_python)[:2]) or (3, 11)
     python = ".".join(map(str, sys.version_info[:3]))
     if sys.version_info[:2] >= minimum:
         checks.append(Check(True, f"Python {python}"))
     else:
-        wanted = ".".join(map(str, minimum))
-        checks.append(Check(False, f"Python {python}, but the course needs {wanted} or newer", "install a newer Python"))
-    tf_pin = pins.get("tensorflow-cpu") or pins.get("tensorflow")
-    checks.append(_version_check("TensorFlow", tf.__version__, tf_pin))
-    checks.append(_version_check("Keras", keras.__version__, pins.get("keras")))
+        needed = ".".join(map(str, minimum))
+        checks.append(Check(False, f"Python {python}, but the course needs {needed} or newer", "install a newer Python"))
+    tf_wanted = wanted.get("tensorflow-cpu") or wanted.get("tensorflow")
+    checks.append(_version_check("TensorFlow", tf.__version__, tf_wanted))
+    both = tensorflow_distributions()
+    if len(both) > 1:
+        checks.append(Check(False, f"two TensorFlow packages installed ({', '.join(both)}): they overwrite each other",
+                            "make a fresh environment with one extra: [cpu] or [gpu]"))
+    checks.append(_version_check("Keras", keras.__version__, wanted.get("keras")))
     checks.append(data_check())
     return checks
 
@@ -158,7 +175,9 @@ def data_check() -> Check:
     folder = paths.data_dir()
     missing = [name for name in DATA_FILES if not (folder / name).is_file()]
     if missing:
-        return Check(False, f"SIGNS data missing in {folder} ({', '.join(missing)})", "run `make data` in the project")
+        fix = "run `make data` in the project" if paths.checkout_root() else (
+            "run `resnet-signs data fetch` (or `resnet-signs data prepare --from DIR` with a copy of SIGNS)")
+        return Check(False, f"SIGNS data missing in {folder} ({', '.join(missing)})", fix)
     return Check(True, f"SIGNS data in {folder}")
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import sys
 
+from resnet_signs import paths
+
 
 def import_tensorflow() -> None:
     """Import ``tensorflow`` and ``keras`` once, silencing native stderr meanwhile (Python errors still raise)."""
     if "tensorflow" in sys.modules:
         return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    paths.quiet_tensorflow("3")
     sys.stderr.flush()
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     try:

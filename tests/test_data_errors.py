@@ -145,7 +145,7 @@ def test_file_not_in_manifest(tiny):
     good = sorted((tiny / "64x64_SIGNS" / "train_signs").iterdir())[0]
     shutil.copy(good, good.with_name("3_MY_OWN.jpg"))
     message = _fail(prepare, tiny, tiny / "out")
-    assert "3_MY_OWN.jpg is not in the SIGNS manifest (data/SHA256SUMS)" in message and "--no-verify" in message
+    assert "3_MY_OWN.jpg is not in the SIGNS manifest (SHA256SUMS)" in message and "--no-verify" in message
 
 
 def test_non_image_jpeg(tiny):
@@ -171,7 +171,7 @@ def test_own_photos_build_without_the_manifest(tiny):
     result = prepare(tiny, tiny / "out", verify=False)
     assert result.counts == {"train": 4, "test": 2}
     # ...but verify then says they are not the course's data
-    assert "was not built from the files in data/SHA256SUMS" in _fail(verify, None, tiny / "out")
+    assert "was not built from the files in the SHA256SUMS manifest" in _fail(verify, None, tiny / "out")
 
 
 def test_h5_source_needs_both_files(tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -21,11 +20,6 @@ def tiny_signs():
     x = rng.integers(0, 256, size=(60, 64, 64, 3), dtype=np.uint8)
     y = np.arange(60) % 6
     return signs.prepare(x[:48], y[:48].reshape(1, -1), x[48:], y[48:].reshape(1, -1), size=32)
-
-
-@pytest.fixture
-def argv(monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["resnet-signs"])  # cli.main rewrites sys.argv
 
 
 # --- the identity ----------------------------------------------------------------------------
@@ -157,9 +151,18 @@ def test_budget_is_smoke_under_nbgrader(monkeypatch):
     assert settings.default_budget() == "smoke"
 
 
+def test_budget_reads_the_quick_switch_as_the_main_notebook_does(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("RESNET_SIGNS_QUICK", "1")
+    assert settings.default_budget() == "smoke"
+    monkeypatch.setenv("RESNET_SIGNS_QUICK", "yes")
+    with pytest.raises(UsageError, match="^RESNET_SIGNS_QUICK must be 0 or 1"):
+        settings.default_budget()
+
+
 # --- the CLI and the cache -------------------------------------------------------------------
 
-def test_cli_writes_json_and_png_then_hits_the_cache(tmp_path, monkeypatch, capsys, argv, tiny_signs):
+def test_cli_writes_json_and_png_then_hits_the_cache(tmp_path, monkeypatch, capsys, tiny_signs):
     monkeypatch.setattr(signs, "load", lambda size=32: tiny_signs)
     command = ["experiment", "depth", "--smoke", "--depths", "8", "--out", str(tmp_path)]
     assert cli.main(command) == 0
@@ -183,14 +186,14 @@ def test_cli_writes_json_and_png_then_hits_the_cache(tmp_path, monkeypatch, caps
     assert first.splitlines()[1:] == second.splitlines()[1:]  # same table from the JSON
 
 
-def test_cli_unknown_experiment_is_a_one_line_error(capsys, argv):
+def test_cli_unknown_experiment_is_a_one_line_error(capsys):
     assert cli.main(["experiment", "bogus"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == ("resnet-signs experiment: error: unknown experiment 'bogus': "
                    "choose one of depth, gradients, extra-block, shortcuts")
 
 
-def test_cli_bad_depth_is_a_one_line_error(capsys, argv, tmp_path):
+def test_cli_bad_depth_is_a_one_line_error(capsys, tmp_path):
     assert cli.main(["experiment", "depth", "--smoke", "--depths", "8,9", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("resnet-signs experiment: error: depth must be 6n + 2 with n >= 1")

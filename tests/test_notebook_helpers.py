@@ -58,22 +58,38 @@ def test_bad_quick_value(clean_env):
 # --- pins and checks --------------------------------------------------------------------------
 
 REQUIREMENTS = [
-    'tensorflow-cpu==2.21.0; sys_platform == "linux" or sys_platform == "win32"',
-    'tensorflow==2.20.0; sys_platform == "darwin"',
-    "keras==3.15.1",
+    "keras>=3.15.1,<3.16",
     "numpy>=2",
+    'tensorflow-cpu>=2.21,<2.22; (sys_platform == "linux" and platform_machine == "x86_64") and extra == "cpu"',
+    'tensorflow>=2.21,<2.22; sys_platform == "darwin" and extra == "cpu"',
+    'tensorflow[and-cuda]>=2.21,<2.22; sys_platform == "linux" and extra == "gpu"',
     'pytest==9.2.0; extra == "dev"',
 ]
+LINUX_X86 = {"sys_platform": "linux", "platform_machine": "x86_64"}
+MAC_ARM = {"sys_platform": "darwin", "platform_machine": "arm64"}
 
 
-def test_pinned_versions_reads_platform_markers_and_skips_extras():
-    assert notebook.pinned_versions(REQUIREMENTS, platform="linux") == {"tensorflow-cpu": "2.21.0", "keras": "3.15.1"}
-    assert notebook.pinned_versions(REQUIREMENTS, platform="darwin") == {"tensorflow": "2.20.0", "keras": "3.15.1"}
+def _ranges(environment):
+    return {name: str(spec) for name, spec in notebook.required_versions(REQUIREMENTS, environment).items()}
 
 
-def test_pinned_versions_of_the_installed_project_cover_tensorflow_and_keras():
-    pins = notebook.pinned_versions()
-    assert "keras" in pins and ("tensorflow-cpu" in pins or "tensorflow" in pins)
+def test_required_versions_read_markers_and_the_tensorflow_extras_only():
+    assert _ranges(LINUX_X86) == {"keras": "<3.16,>=3.15.1", "numpy": ">=2", "tensorflow-cpu": "<2.22,>=2.21",
+                                  "tensorflow": "<2.22,>=2.21"}  # cpu or gpu: whichever is installed
+    assert _ranges(MAC_ARM) == {"keras": "<3.16,>=3.15.1", "numpy": ">=2", "tensorflow": "<2.22,>=2.21"}
+
+
+def test_required_versions_of_the_installed_project_cover_tensorflow_and_keras():
+    wanted = notebook.required_versions()
+    assert "keras" in wanted and ("tensorflow-cpu" in wanted or "tensorflow" in wanted)
+
+
+@pytest.mark.parametrize(("found", "ok"), [("2.21.0", True), ("2.21.3", True), ("2.20.0", False), ("2.22.0", False)])
+def test_version_check_against_a_range(found, ok):
+    check = notebook._version_check("TensorFlow", found, notebook.required_versions(REQUIREMENTS, MAC_ARM)["tensorflow"])
+    assert check.ok is ok
+    if not ok:
+        assert str(check).startswith(f"✗ TensorFlow {found}, but the course needs <2.22,>=2.21 — ")
 
 
 def test_check_lines_say_pass_or_fail_in_symbols_not_colour():
@@ -204,3 +220,21 @@ def test_print_stage_summary_table_and_missing_add(capsys):
     notebook.print_stage_summary(_tiny_resnet(adds_as_layers=False))
     out = capsys.readouterr().out
     assert out.startswith("No residual blocks found: join each block's shortcut with keras.layers.Add().")
+
+
+class _Dist:
+    def __init__(self, name):
+        self.metadata = {"Name": name}
+
+
+@pytest.mark.parametrize(("names", "found"), [
+    (["keras", "tensorflow-cpu"], ["tensorflow-cpu"]),
+    (["Tensorflow_CPU", "tensorflow", "numpy"], ["tensorflow", "tensorflow-cpu"]),
+    (["numpy"], []),
+])
+def test_tensorflow_distributions_finds_two_tensorflows(names, found):
+    assert notebook.tensorflow_distributions(lambda: [_Dist(n) for n in names]) == found
+
+
+def test_this_environment_has_one_tensorflow():
+    assert len(notebook.tensorflow_distributions()) == 1

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 
+#: Where ``resnet-signs expected`` writes them in a checkout.
 HERE = Path(__file__).parent
 NPZ_NAME, JSON_NAME = "expected.npz", "expected.json"
 
@@ -31,10 +34,12 @@ def split(observations: dict[str, dict]) -> tuple[dict[str, np.ndarray], dict[st
     return arrays, rest
 
 
-def read(folder: Path = HERE) -> dict[str, dict]:
-    """The stored observations, ``{function: observation}``."""
-    observations = json.loads((folder / JSON_NAME).read_text())
-    with np.load(folder / NPZ_NAME) as npz:
+def read(folder: Path | Traversable | None = None) -> dict[str, dict]:
+    """The stored observations, ``{function: observation}`` (default: the package's own copy,
+    read through :mod:`importlib.resources` so that it works from a wheel too)."""
+    folder = folder if folder is not None else resources.files(__package__)
+    observations = json.loads((folder / JSON_NAME).read_text(encoding="utf-8"))
+    with (folder / NPZ_NAME).open("rb") as handle, np.load(handle) as npz:
         for name in npz.files:
             function, key = name.split(":", 1)
             observations[function][key] = npz[name]

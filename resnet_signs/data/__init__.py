@@ -1,21 +1,14 @@
-"""The SIGNS dataset: preparing the course's HDF5 files, loading them, feeding them to Keras.
+"""The SIGNS dataset: preparing the course's HDF5 files and loading them.
 
 Public API::
 
-    from resnet_signs.data import load_dataset, convert_to_one_hot, make_dataset, prepare
+    from resnet_signs.data import load_dataset, convert_to_one_hot, prepare
 
-``make_dataset`` imports TensorFlow on first use; everything else needs only numpy and h5py.
+Everything here needs only numpy and h5py. The tf.data pipeline that feeds training lives with
+the training code (:mod:`resnet_signs.training.pipeline`).
 """
 
 from resnet_signs.data.loading import convert_to_one_hot, load_dataset
 from resnet_signs.data.prepare import PrepareResult, prepare
 
-__all__ = ["PrepareResult", "convert_to_one_hot", "load_dataset", "make_dataset", "prepare"]
-
-
-def __getattr__(name):
-    if name == "make_dataset":
-        from resnet_signs.data.pipeline import make_dataset
-
-        return make_dataset
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["PrepareResult", "convert_to_one_hot", "load_dataset", "prepare"]

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = _action(sub, "prepare", _prepare, "build data/{train,test}_signs.h5 from a SIGNS folder (idempotent)",
                 "Build the course's train_signs.h5 (1080 images: train_signs + val_signs, sorted by name) and "
                 "test_signs.h5 (120) from the 64x64 JPEGs, or check and copy a folder holding both .h5 files. "
-                "Every input is checked against data/SHA256SUMS; existing good files are never overwritten by a "
+                "Every input is checked against the SHA256SUMS manifest; existing good files are never overwritten by a "
                 "failed run.")
     p.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR",
                    help="SIGNS folder: DIR/64x64_SIGNS/{train,val,test}_signs, those three folders, or the two .h5 files")
@@ -32,14 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = _action(sub, "fetch", _fetch, "download the public 64x64 SIGNS JPEGs, verify them, then prepare",
                 "Download an archive holding 64x64_SIGNS/{train,val,test}_signs (default: the GitHub archive of "
                 "littlecapa/pytorch_template at a fixed commit), extract only those photos into OUT/downloads/, "
-                "check them against data/SHA256SUMS and prepare the .h5 files.")
+                "check them against the SHA256SUMS manifest and prepare the .h5 files.")
     p.add_argument("--url", default=DEFAULT_URL, help="archive URL, https:// or file:// (.tar.gz, .tar or .zip; "
                    "default: %(default)s)")
     _out(p)
 
     p = _action(sub, "verify", _verify, "check checksums of a SIGNS source and of the prepared .h5 files",
                 "Check the prepared .h5 files (complete, built from the manifest's photos) and, with --from, "
-                "every photo of a SIGNS folder against data/SHA256SUMS.")
+                "every photo of a SIGNS folder against the SHA256SUMS manifest.")
     p.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
                    help="also check this SIGNS folder against the manifest")
     _out(p)

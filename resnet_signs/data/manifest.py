@@ -1,4 +1,4 @@
-"""The sha256 manifest of the SIGNS files, kept in the repository as ``data/SHA256SUMS``.
+"""The sha256 manifest of the SIGNS files, shipped inside the package as ``resnet_signs/data/SHA256SUMS``.
 
 The manifest uses ``sha256sum``'s format (``<hex>  ./<path>``) with paths relative to the
 SIGNS root: ``64x64_SIGNS/<split>/<name>.jpg`` for the photos, ``test_signs.h5`` and
@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from resnet_signs.errors import DataError
-from resnet_signs.paths import PROJECT_ROOT
+from resnet_signs import paths
 
-#: The manifest committed with the code.
-MANIFEST_PATH = PROJECT_ROOT / "data" / "SHA256SUMS"
+#: The manifest shipped with the code (read through importlib.resources: works from a wheel too).
+MANIFEST_PATH = paths.package_file("data", "SHA256SUMS")
 
 
 def sha256_file(path: Path) -> str:
@@ -32,7 +32,7 @@ def load_manifest(path: Path | None = None) -> dict[str, str]:
     """Read a manifest into ``{relative path: sha256}``.
 
     Args:
-        path: The manifest file; defaults to the repository's ``data/SHA256SUMS``.
+        path: The manifest file; defaults to the package's ``SHA256SUMS``.
 
     Returns:
         A dict keyed by paths without the leading ``./``, e.g. ``64x64_SIGNS/test_signs/0_IMG_5942.jpg``.
@@ -44,7 +44,8 @@ def load_manifest(path: Path | None = None) -> dict[str, str]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
-        raise DataError(f"the checksum manifest {path} is missing; restore it with `git checkout -- data/SHA256SUMS`")
+        raise DataError(f"the checksum manifest {path} is missing; reinstall resnet-signs (in a checkout: "
+                        "`git checkout -- resnet_signs/data/SHA256SUMS`)")
     entries = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -74,7 +75,7 @@ def check_files(files: Mapping[str, Path], manifest: Mapping[str, str]) -> dict[
         expected = manifest.get(key)
         if expected is None:
             raise DataError(
-                f"{files[key]} is not in the SIGNS manifest (data/SHA256SUMS): remove it, "
+                f"{files[key]} is not in the SIGNS manifest (SHA256SUMS): remove it, "
                 "or pass --no-verify to build from your own photos"
             )
         actual = sha256_file(files[key])

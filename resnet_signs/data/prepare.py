@@ -143,6 +143,6 @@ def _check_h5_origin(path: Path, split: str, sha: str, arrays: h5files.SplitArra
     )
     if not built_here:
         raise DataError(
-            f"checksum mismatch for {path}: it is neither the course's file listed in data/SHA256SUMS nor one "
+            f"checksum mismatch for {path}: it is neither the course's file listed in the SHA256SUMS manifest nor one "
             "built by `resnet-signs data prepare` from the listed photos; rebuild it from the JPEGs"
         )

@@ -15,7 +15,7 @@ def verify(source: Path | None = None, out: Path | None = None) -> list[str]:
 
     Args:
         source: Optional SIGNS folder whose photos (and official .h5 files) are checked against
-            ``data/SHA256SUMS``.
+            the package's ``SHA256SUMS``.
         out: Folder of the prepared ``.h5`` files; defaults to :func:`resnet_signs.paths.data_dir`.
             Each must be complete (its ``content_sha256`` matches) and come from the manifest's
             photos or the course's official file.
@@ -42,7 +42,7 @@ def _verify_source(source: Path, entries: dict[str, str]) -> list[str]:
     if root is not None:
         photos = jpegs.list_photos(root)
         manifest.check_files({p.key: p.path for p in photos}, entries)
-        lines.append(f"ok  {len(photos)} photos in {root} match data/SHA256SUMS")
+        lines.append(f"ok  {len(photos)} photos in {root} match the SHA256SUMS manifest")
     if official:
         manifest.check_files(official, entries)
         lines += [f"ok  {path} is the course's official file" for path in official.values()]
@@ -59,6 +59,6 @@ def _verify_prepared(path: Path, split: str, entries: dict[str, str]) -> str:
     elif path.name in entries and stamp == manifest.digest_of([(path.name, entries[path.name])]):
         origin = "copied from the course's official file"
     else:
-        raise DataError(f"{path} was not built from the files in data/SHA256SUMS (--no-verify?); "
+        raise DataError(f"{path} was not built from the files in the SHA256SUMS manifest (--no-verify?); "
                         "rebuild it with `resnet-signs data prepare --from DIR`")
     return f"ok  {path}: {len(arrays.y)} images, {origin}"

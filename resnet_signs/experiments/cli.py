@@ -8,8 +8,8 @@ a 2-core CPU); ``--quick`` fits such a CPU in a few minutes.
 from __future__ import annotations
 
 import argparse
-import os
 
+from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.experiments import NAMES, check_name
 
@@ -40,7 +40,7 @@ def _depths(text: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     check_name(args.name)  # before importing TensorFlow: a typo answers at once
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    paths.quiet_tensorflow()
     import matplotlib
 
     matplotlib.use("Agg")

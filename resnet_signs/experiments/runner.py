@@ -61,9 +61,8 @@ class Outcome:
 
 
 def default_cache_dir() -> Path:
-    """``experiments-cache/`` in the checkout (``RESNET_SIGNS_EXPERIMENTS`` overrides)."""
-    value = os.environ.get("RESNET_SIGNS_EXPERIMENTS")
-    return Path(value).expanduser().resolve() if value else paths.PROJECT_ROOT / "experiments-cache"
+    """``experiments-cache/`` in the checkout (``RESNET_SIGNS_EXPERIMENTS`` overrides; see :mod:`resnet_signs.paths`)."""
+    return paths.experiments_cache_dir()
 
 
 def cache_stem(name: str, budget: str, settings: Settings) -> str:

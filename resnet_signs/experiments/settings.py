@@ -8,7 +8,6 @@ the lab notebook uses under ``NBGRADER_EXECUTION`` or ``RESNET_SIGNS_QUICK=1``).
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 
 from resnet_signs.errors import UsageError
@@ -92,6 +91,6 @@ def settings_for(experiment: str, budget: str, **overrides) -> Settings:
 
 def default_budget() -> str:
     """``smoke`` under nbgrader or ``RESNET_SIGNS_QUICK=1`` (as for the main notebook), else ``quick``."""
-    if os.environ.get("NBGRADER_EXECUTION") or os.environ.get("RESNET_SIGNS_QUICK") == "1":
-        return "smoke"
-    return "quick"
+    from resnet_signs.notebook import quick_reason  # one reading of the switches, for both notebooks
+
+    return "smoke" if quick_reason() else "quick"

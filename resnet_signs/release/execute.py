@@ -10,6 +10,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from resnet_signs import paths
 from resnet_signs.release.assignments import ReleaseError
 
 #: A training cell of the full solution may run for many minutes on a laptop CPU.
@@ -17,7 +18,7 @@ CELL_TIMEOUT_S = 3 * 3600
 #: Variables that would make the notebooks train a smoke budget instead of the full one
 #: (``resnet_signs.notebook.training_budget``); the committed solutions always show the full run.
 #: Other variables pass through, e.g. ``RESNET_SIGNS_EXPERIMENTS`` (the lab's cached results).
-_SMOKE_SWITCHES = ("NBGRADER_EXECUTION", "RESNET_SIGNS_QUICK")
+_SMOKE_SWITCHES = (paths.NBGRADER_ENV, paths.QUICK_ENV)
 
 
 def execute(

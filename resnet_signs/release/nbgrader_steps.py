@@ -7,11 +7,9 @@ instructor's own ``nbgrader`` commands and the tests agree on stubs, locks and t
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
 from pathlib import Path
 
+from resnet_signs import paths
 from resnet_signs.release.assignments import ReleaseError
 
 
@@ -57,17 +55,9 @@ def generate_assignment(config, assignment_id: str) -> None:
         raise ReleaseError(f"nbgrader generate_assignment {assignment_id} failed: {_first_error(result)}")
 
 
-@contextlib.contextmanager
 def _scripts_on_path():
-    """nbgrader creates a gradebook by running the ``alembic`` script found on PATH, which
-    misses the one installed next to this interpreter when the venv is not activated."""
-    scripts = str(Path(sys.executable).parent)
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = scripts + os.pathsep + old
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = old
+    """nbgrader creates a gradebook by running the ``alembic`` script found on PATH."""
+    return paths.interpreter_scripts_on_path()
 
 
 def _first_error(result: dict) -> str:

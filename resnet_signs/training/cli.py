@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import time
 import typing
 from pathlib import Path
 
+from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.training import config as config_module
 from resnet_signs.training import pretrained
@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--out", type=Path, default=None, help="model file to write (default: models/resnet50_signs.keras)"
     )
-    parser.add_argument("--data-dir", type=Path, default=None, help="folder with the SIGNS h5 files (default: data/)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help=f"folder with the SIGNS h5 files (default: {paths.data_dir()})")
     parser.add_argument(
         "--max-train-images", type=int, default=None, help="train on a seeded subset of this many images (smoke runs)"
     )
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix != ".keras":
         raise UsageError(f"--out must end in .keras (Keras 3's format), got {out}")
     started = time.perf_counter()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    paths.quiet_tensorflow()
 
     from resnet_signs.data import load_dataset
 

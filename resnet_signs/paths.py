@@ -43,6 +43,12 @@ def checkout_root() -> Path | None:
     return PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").exists() else None
 
 
+def gradescope_root() -> Path:
+    """Gradescope's autograder folder: ``source/``, ``submission/``, ``results/``
+    (``RESNET_SIGNS_GRADESCOPE_ROOT``, default ``/autograder``; tests use a fake tree)."""
+    return _env_path("RESNET_SIGNS_GRADESCOPE_ROOT", Path("/autograder"))
+
+
 def isolation_backend() -> str | None:
     """The sandbox backend forced by ``RESNET_SIGNS_ISOLATION`` (``bwrap``, ``unshare``, ``none``), if any."""
     return os.environ.get("RESNET_SIGNS_ISOLATION") or None

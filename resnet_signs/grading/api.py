@@ -1,6 +1,7 @@
 """``grade()``: grade a folder of submissions and write every output. The CLI wraps this.
 
-Output layout (all under ``out``; nothing is ever written elsewhere except the gradebook):
+Output layout (all under ``out``; nothing is ever written elsewhere except the gradebook and the
+course's ``autograded/<student>/<assignment>/`` notebooks, see :mod:`.autograded`):
 
 - ``grades.csv``: rebuilt at the end from every per-student record in ``out`` (see :mod:`.reports`),
   so regrading one student (``student=``, or a folder holding one) keeps everyone else's rows;
@@ -28,11 +29,12 @@ import resnet_signs
 from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.grading import course as courses
-from resnet_signs.grading import exports, gradebook, isolation, reports
+from resnet_signs.grading import autograded, exports, gradebook, isolation, reports
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, auto_workers, check_scheduler, execute, threads_per_worker
 from resnet_signs.grading.model import Limits, Status, SubmissionGrade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import Submission, find_submissions, skipped_folders
+from resnet_signs.release.nbgrader_steps import load_config
 
 # The front's own modules: changing them changes no grade, so they stay out of the cache key.
 _FRONT = {"api.py", "cli.py", "gradebook.py", "jobs.py", "progress.py", "reports.py", "submissions.py", "__init__.py",
@@ -123,6 +125,7 @@ def grade(
     version = grader_version(course, limits, grader)
     db_url = db_url or gradebook.course_db_url(course.root)
     gradebook.ensure_assignment(db_url, course)
+    config = load_config(course.root, db_url=db_url)
 
     run, todo = GradeRun(skipped=skipped_folders(submissions)), []
     by_student: dict[str, Submission] = {s.student: s for s in found}
@@ -130,7 +133,7 @@ def grade(
         key = _cache_key(sub, version)
         previous = None if force else _load_record(out / sub.slug / "record.json", key)
         if previous is not None:
-            _finish(out, sub, previous, key, db_url, course, run)
+            _finish(out, sub, previous, key, db_url, course, run, config)
             run.reused.add(sub.student)
         else:
             data = sub.notebook.read_bytes() if sub.notebook.is_file() else b""
@@ -148,7 +151,7 @@ def grade(
             run.failed[sub.student] = f"{type(result).__name__}: {result}".splitlines()[0]
         else:
             grade = _annotate(sub, reports.grade_from_dict(result), course.notebook_name)
-            _finish(out, sub, grade, keys[job.student], db_url, course, run)
+            _finish(out, sub, grade, keys[job.student], db_url, course, run, config)
         bar.advance(sub.student)
 
     bar.stop()
@@ -230,12 +233,17 @@ def _annotate(sub: Submission, grade: SubmissionGrade, notebook_name: str) -> Su
 
 
 def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url: str, course: courses.Course,
-            run: GradeRun) -> None:
+            run: GradeRun, config) -> None:
+    """Write the student's outputs, then the gradebook (scores, submission time, late penalty) and
+    the autograded notebook that formgrader and ``nbgrader generate_feedback`` read."""
     folder = (out / sub.slug).resolve()
     if folder.parent != out.resolve():  # safe_slug makes this impossible; refuse rather than trust it
         raise UsageError(f"refusing to write outside {out} for student {sub.student!r}")
     reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)})
-    gradebook.record(db_url, grade, course.assignment, course.source.stem)
+    notebook_id = course.source.stem
+    gradebook.record(db_url, grade, course.assignment, notebook_id, gradebook.submission_timestamp(sub.notebook.parent))
+    gradebook.assign_late_penalty(config, db_url, course.assignment, notebook_id, sub.student)
+    autograded.write(config, db_url, grade, sub.notebook, course.assignment)
     run.grades.append(grade)
 
 

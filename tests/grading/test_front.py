@@ -20,6 +20,7 @@ import pytest
 
 from resnet_signs import cli
 from resnet_signs.grading import gradebook
+from resnet_signs.grading.course import load as load_course
 from resnet_signs.grading.api import grade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import find_submissions, safe_slug
@@ -32,6 +33,7 @@ SOLVED = "def {fn}(*args):\n    return 1\n"
 STUB = "def {fn}(*args):\n    raise NotImplementedError()\n"
 BUGGY = "def {fn}(*args):\n    return 2  # BUG\n"
 WEIRD = "Zoë d'Arc, \"=1+1\" <script>"
+BOB_SUBMITTED = "2026-03-01 12:30:00.000000 UTC"
 
 
 def _notebook(answers: dict[str, str]) -> nbformat.NotebookNode:
@@ -78,6 +80,8 @@ def submissions(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("submissions")
     _write(root / "alice" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
     _write(root / "bob" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(STUB)))
+    (root / "bob" / "residual_networks" / "timestamp.txt").write_text(BOB_SUBMITTED, encoding="utf-8")  # nbgrader submit
+    (root / "bob" / "residual_networks" / "submission_secret.txt").write_text("s3cret", encoding="utf-8")
     _write(root / WEIRD / "Residual_Networks.ipynb", _notebook(_answers(SOLVED, ResNet50=BUGGY.format(fn="ResNet50"))))
     _write(root / "名前 with space" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
     (root / "carol").mkdir()  # handed in nothing
@@ -430,3 +434,66 @@ def test_pass_rates_of_a_fake_record_set():
                                                           ("identity_block_public", 0)]
     assert pass_rates([]) == []
     assert "... 4 more in tests.csv" in pass_rate_table(rates, students=3, limit=5)
+
+
+def _autograded(course: Path, student: str) -> Path:
+    return course / "autograded" / student / "residual_networks" / "Residual_Networks.ipynb"
+
+
+def test_autograded_notebooks_hold_our_verdicts_as_nbgrader_scores_them(graded, course):
+    from nbgrader.utils import determine_grade, is_grade
+
+    scores = gradebook.read_scores(graded["db"], "residual_networks")
+    for student in ("alice", "bob", WEIRD, "名前 with space"):
+        nb = nbformat.read(str(_autograded(course, student)), as_version=4)
+        graded_cells = [c for c in nb.cells if is_grade(c)]
+        assert [c.metadata.nbgrader["grade_id"] for c in graded_cells] == [t for t, *_ in TESTS]
+        assert all(c.metadata.nbgrader.get("checksum") for c in graded_cells)  # restored from the gradebook
+        # nbgrader's own reading of each test cell's output gives the score we recorded
+        assert {c.metadata.nbgrader["grade_id"]: determine_grade(c)[0] for c in graded_cells} == scores[student]
+        answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        assert len(answers) == 3 and not any(c.outputs for c in answers)  # the student's own outputs are gone
+    nb = nbformat.read(str(_autograded(course, WEIRD)), as_version=4)
+    [failed] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ResNet50_hidden_shapes"]
+    assert failed.outputs[0].output_type == "error" and "check the stride" in failed.outputs[0].evalue
+    assert not _autograded(course, "carol").exists() and not _autograded(course, "dave").exists()
+
+
+def test_the_submission_time_is_recorded_and_nbgraders_files_follow_it(graded, course):
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    with Gradebook(graded["db"]) as gb:
+        assert gb.find_submission("residual_networks", "bob").timestamp == parse_utc(BOB_SUBMITTED).replace(tzinfo=None)
+        assert gb.find_submission("residual_networks", "alice").timestamp is None  # an LMS folder has none
+    folder = _autograded(course, "bob").parent
+    assert (folder / "timestamp.txt").read_text() == BOB_SUBMITTED
+    assert (folder / "submission_secret.txt").read_text() == "s3cret"
+
+
+def test_late_submissions_get_nbgraders_penalty_and_deleted_test_cells_come_back(course, tmp_path):
+    from nbgrader.api import Gradebook
+
+    late_course = tmp_path / "course"
+    shutil.copytree(course, late_course, ignore=shutil.ignore_patterns("autograded", "*.db"))
+    with open(late_course / "nbgrader_config.py", "a", encoding="utf-8") as f:
+        f.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    subs, db = tmp_path / "subs", f"sqlite:///{tmp_path / 'gradebook.db'}"
+    for student, when in (("early", "2026-03-01 11:00:00 UTC"), ("late", "2026-03-01 13:00:00 UTC")):
+        _write(subs / student / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
+        (subs / student / "residual_networks" / "timestamp.txt").write_text(when, encoding="utf-8")
+    deleted = _notebook(_answers(SOLVED))
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "ResNet50_public"]
+    _write(subs / "deleter" / "Residual_Networks.ipynb", deleted)
+    gradebook.ensure_assignment(db, load_course(late_course))
+    with Gradebook(db) as gb:
+        gb.update_or_create_assignment("residual_networks", duedate="2026-03-01 12:00:00 UTC")
+    grade(subs, out=tmp_path / "out", course=late_course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    with Gradebook(db) as gb:
+        penalty = {s: gb.find_submission_notebook("Residual_Networks", "residual_networks", s).late_submission_penalty
+                   for s in ("early", "late", "deleter")}
+        late_score = gb.find_submission("residual_networks", "late").score
+    assert penalty == {"early": None, "late": 9.0, "deleter": None} and late_score == 9.0
+    nb = nbformat.read(str(_autograded(late_course, "deleter")), as_version=4)
+    [back] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ResNet50_public"]
+    assert back.outputs[0].text.startswith("✓ passed")

@@ -107,7 +107,8 @@ def record(db_url: str, grade: SubmissionGrade, assignment: str, notebook_id: st
             except MissingEntry:
                 continue  # a test the gradebook's version of the assignment does not have
             row.auto_score = float(test.score)
-            row.needs_manual_grade = False
+            # as nbgrader's SaveAutoGrades: a grader's manual score over an auto score asks for review again
+            row.needs_manual_grade = row.manual_score is not None
         gb.db.commit()
 
 

@@ -497,3 +497,18 @@ def test_late_submissions_get_nbgraders_penalty_and_deleted_test_cells_come_back
     nb = nbformat.read(str(_autograded(late_course, "deleter")), as_version=4)
     [back] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ResNet50_public"]
     assert back.outputs[0].text.startswith("✓ passed")
+
+
+def test_a_manual_score_survives_regrading_and_asks_for_review(graded, course, submissions, tmp_path):
+    from nbgrader.api import Gradebook
+
+    out, db = _copy_run(graded, tmp_path)
+    with Gradebook(db) as gb:
+        gb.find_grade("ResNet50_hidden_shapes", "Residual_Networks", "residual_networks", WEIRD).manual_score = 1.0
+        gb.db.commit()
+    grade(submissions, out=out, course=course, db_url=db, grader=FAKE, student=WEIRD, progress=open(os.devnull, "w"))
+    with Gradebook(db) as gb:
+        row = gb.find_grade("ResNet50_hidden_shapes", "Residual_Networks", "residual_networks", WEIRD)
+        assert (row.auto_score, row.manual_score, row.score, row.needs_manual_grade) == (0.0, 1.0, 1.0, True)
+        other = gb.find_grade("ResNet50_hidden_variants", "Residual_Networks", "residual_networks", WEIRD)
+        assert (other.manual_score, other.needs_manual_grade) == (None, False)

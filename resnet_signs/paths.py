@@ -156,6 +156,12 @@ def nbgrader_execution() -> str | None:
     return os.environ.get(NBGRADER_ENV) or None
 
 
+def gradescope_root() -> Path:
+    """Gradescope's autograder folder: ``source/``, ``submission/``, ``results/``
+    (``RESNET_SIGNS_GRADESCOPE_ROOT``, default ``/autograder``; tests use a fake tree)."""
+    return _env_path("RESNET_SIGNS_GRADESCOPE_ROOT", Path("/autograder"))
+
+
 def isolation_backend() -> str | None:
     """The sandbox backend forced by ``RESNET_SIGNS_ISOLATION`` (``bwrap``, ``unshare``, ``none``), if any."""
     return os.environ.get("RESNET_SIGNS_ISOLATION") or None

@@ -1,8 +1,12 @@
 """``grade()``: grade a folder of submissions and write every output. The CLI wraps this.
 
-Output layout (all under ``out``; nothing is ever written elsewhere except the gradebook):
+Output layout (all under ``out``; nothing is ever written elsewhere except the gradebook and the
+course's ``autograded/<student>/<assignment>/`` notebooks, see :mod:`.autograded`):
 
-- ``grades.csv``: rebuilt at the end from the per-student records (see :mod:`.reports`);
+- ``grades.csv``: rebuilt at the end from every per-student record in ``out`` (see :mod:`.reports`),
+  so regrading one student (``student=``, or a folder holding one) keeps everyone else's rows;
+- ``canvas.csv`` and ``tests.csv``: the Canvas gradebook import and the per-test pass rates, from
+  the same records (see :mod:`.exports`);
 - ``<slug>/results.json``, ``<slug>/feedback.html``: per student, ``slug`` from
   :func:`.submissions.safe_slug`;
 - ``<slug>/record.json``: the grade and its cache key, written last and atomically as soon
@@ -25,14 +29,16 @@ import resnet_signs
 from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.grading import course as courses
-from resnet_signs.grading import gradebook, isolation, reports
+from resnet_signs.grading import autograded, exports, gradebook, isolation, reports
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, auto_workers, check_scheduler, execute, threads_per_worker
 from resnet_signs.grading.model import Limits, Status, SubmissionGrade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import Submission, find_submissions, skipped_folders
+from resnet_signs.release.nbgrader_steps import load_config
 
 # The front's own modules: changing them changes no grade, so they stay out of the cache key.
-_FRONT = {"api.py", "cli.py", "gradebook.py", "jobs.py", "progress.py", "reports.py", "submissions.py", "__init__.py"}
+_FRONT = {"api.py", "cli.py", "gradebook.py", "jobs.py", "progress.py", "reports.py", "submissions.py", "__init__.py",
+          "exports.py", "autograded.py", "gradescope.py"}
 
 
 @dataclass
@@ -44,12 +50,15 @@ class GradeRun:
         reused: students whose earlier grade was reused.
         failed: ``{student: message}`` where the grader itself failed (nothing recorded).
         skipped: folders that were not graded (hidden names such as ``.ipynb_checkpoints``).
+        everyone: the grades in ``grades.csv``: this run's and those of students graded earlier
+            into the same ``out`` (a one-student regrade keeps the others).
     """
 
     grades: list[SubmissionGrade] = field(default_factory=list)
     reused: set[str] = field(default_factory=set)
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    everyone: list[SubmissionGrade] = field(default_factory=list)
 
 
 def grade(
@@ -63,6 +72,8 @@ def grade(
     course: Path | None = None,
     assignment: str | None = None,
     db_url: str | None = None,
+    student: str | None = None,
+    canvas_column: str | None = None,
     force: bool = False,
     require_isolation: bool = False,
     progress: TextIO | None = None,
@@ -83,6 +94,9 @@ def grade(
             source notebook, the hidden tests, the reference and the gradebook all come from it.
         assignment: the assignment under ``course/source/`` (default: the only graded one).
         db_url: the gradebook's SQLAlchemy URL (default: the course's nbgrader config).
+        student: grade only this student's folder; everyone else's rows in ``out`` and the gradebook stay.
+        canvas_column: the assignment column of ``canvas.csv``: Canvas's ``Name (id)`` updates that
+            assignment, a bare name creates a new one (default: the assignment's id).
         force: grade again even when an earlier grade could be reused.
         require_isolation: refuse to grade (``UsageError``) where the sandbox gets no namespaces.
         progress: where the progress bar goes (default stderr).
@@ -100,15 +114,18 @@ def grade(
         workers = auto_workers()
     _check_arguments(submissions, out, workers, timeout, memory_mb, scheduler)
     _check_isolation(require_isolation)
+    if canvas_column is not None and not canvas_column.strip():
+        raise UsageError("--canvas-column needs a name, e.g. 'Residual Networks (1234)'")
     if not (root / "source").is_dir():
         raise UsageError(f"{root} is not a course directory (no source/ folder): pass --course")
     course = courses.load(root, assignment)
-    found = find_submissions(submissions, course.assignment, course.notebook_name)
+    found = _only(find_submissions(submissions, course.assignment, course.notebook_name), student, submissions)
     limits = Limits(function_timeout=float(timeout), memory_mb=int(memory_mb),
                     cell_timeout=min(Limits.cell_timeout, float(timeout)))
     version = grader_version(course, limits, grader)
     db_url = db_url or gradebook.course_db_url(course.root)
     gradebook.ensure_assignment(db_url, course)
+    config = load_config(course.root, db_url=db_url)
 
     run, todo = GradeRun(skipped=skipped_folders(submissions)), []
     by_student: dict[str, Submission] = {s.student: s for s in found}
@@ -116,7 +133,7 @@ def grade(
         key = _cache_key(sub, version)
         previous = None if force else _load_record(out / sub.slug / "record.json", key)
         if previous is not None:
-            _finish(out, sub, previous, key, db_url, course, run)
+            _finish(out, sub, previous, key, db_url, course, run, config)
             run.reused.add(sub.student)
         else:
             data = sub.notebook.read_bytes() if sub.notebook.is_file() else b""
@@ -134,12 +151,46 @@ def grade(
             run.failed[sub.student] = f"{type(result).__name__}: {result}".splitlines()[0]
         else:
             grade = _annotate(sub, reports.grade_from_dict(result), course.notebook_name)
-            _finish(out, sub, grade, keys[job.student], db_url, course, run)
+            _finish(out, sub, grade, keys[job.student], db_url, course, run, config)
         bar.advance(sub.student)
 
     bar.stop()
-    reports.write_atomic(out / "grades.csv", reports.grades_csv(run.grades))
+    run.everyone = _everyone(out, run)
+    reports.write_atomic(out / "grades.csv", reports.grades_csv(run.everyone))
+    reports.write_atomic(out / "canvas.csv", exports.canvas_csv(
+        run.everyone, column=canvas_column or course.assignment, points=sum(t.points for t in course.tests)))
+    reports.write_atomic(out / "tests.csv", exports.tests_csv(exports.pass_rates(run.everyone)))
     return run
+
+
+def _only(found: list[Submission], student: str | None, submissions: Path) -> list[Submission]:
+    """``found``, or just ``student``'s submission (a clear error when there is none)."""
+    if student is None:
+        return found
+    chosen = [s for s in found if s.student == student]
+    if not chosen:
+        names = [s.student for s in found]
+        listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        raise UsageError(f"--student {student!r}: no such student folder in {submissions} (students: {listed})")
+    return chosen
+
+
+def _everyone(out: Path, run: GradeRun) -> list[SubmissionGrade]:
+    """This run's grades and every other student's earlier record in ``out``.
+
+    A student whose grading failed this time is left out (the grader could not confirm the old
+    grade against the current notebook); delete ``out/<student>/`` to drop a student for good.
+    """
+    grades = {g.student: g for g in run.grades}
+    for path in sorted(out.glob("*/record.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            student, grade = record["student"], reports.grade_from_dict(record["grade"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unreadable: not a finished student
+        if student not in grades and student not in run.failed:
+            grades[student] = grade
+    return list(grades.values())
 
 
 def grader_version(course: courses.Course, limits: Limits, grader: str) -> str:
@@ -182,12 +233,17 @@ def _annotate(sub: Submission, grade: SubmissionGrade, notebook_name: str) -> Su
 
 
 def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url: str, course: courses.Course,
-            run: GradeRun) -> None:
+            run: GradeRun, config) -> None:
+    """Write the student's outputs, then the gradebook (scores, submission time, late penalty) and
+    the autograded notebook that formgrader and ``nbgrader generate_feedback`` read."""
     folder = (out / sub.slug).resolve()
     if folder.parent != out.resolve():  # safe_slug makes this impossible; refuse rather than trust it
         raise UsageError(f"refusing to write outside {out} for student {sub.student!r}")
     reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)})
-    gradebook.record(db_url, grade, course.assignment, course.source.stem)
+    notebook_id = course.source.stem
+    gradebook.record(db_url, grade, course.assignment, notebook_id, gradebook.submission_timestamp(sub.notebook.parent))
+    gradebook.assign_late_penalty(config, db_url, course.assignment, notebook_id, sub.student)
+    autograded.write(config, db_url, grade, sub.notebook, course.assignment)
     run.grades.append(grade)
 
 
@@ -215,9 +271,11 @@ def _check_isolation(required: bool) -> None:
 
 
 def print_summary(run: GradeRun, stream: TextIO | None = None) -> None:
-    """The end-of-run table, then one line per grader failure."""
+    """The end-of-run table, the tests students fail most, then one line per grader failure."""
     stream = stream or sys.stdout
     print(reports.summary_table(run.grades, run.reused), file=stream)
+    if run.everyone:
+        print(exports.pass_rate_table(exports.pass_rates(run.everyone), students=len(run.everyone)), file=stream)
     for student, message in sorted(run.failed.items()):
         print(f"NOT GRADED {student}: the grader failed: {message}", file=stream)
     if run.skipped:

@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the assignment under COURSE/source/ (default: the only one with graded cells)")
     parser.add_argument("--db", default=None,
                         help="gradebook SQLAlchemy URL (default: the course's, sqlite in the course directory)")
+    parser.add_argument("--student", default=None, metavar="NAME",
+                        help="grade only this student's folder in DIR; every other student's rows in OUT and the "
+                             "gradebook stay as they were")
+    parser.add_argument("--canvas-column", default=None, metavar="'NAME (ID)'",
+                        help="assignment column of OUT/canvas.csv: 'Name (id)' updates that Canvas assignment, a bare "
+                             "name creates one (default: the assignment's id)")
     parser.add_argument("--force", action="store_true", help="grade again even when an earlier grade is reusable")
     parser.add_argument("--require-isolation", action="store_true",
                         help="refuse to grade (exit 2) where the sandbox cannot get namespaces (bwrap or unshare)")
@@ -69,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     import_tensorflow()  # the judge needs it: imported now, without its native start-up lines
     result = grade(args.submissions, out=args.out, workers=args.workers, timeout=args.timeout,
                    memory_mb=args.memory_limit, scheduler=args.scheduler, course=args.course,
-                   assignment=args.assignment, db_url=args.db, force=args.force,
+                   assignment=args.assignment, db_url=args.db, student=args.student,
+                   canvas_column=args.canvas_column, force=args.force,
                    require_isolation=args.require_isolation)
     print_summary(result)
-    print(f"outputs in {args.out}/ (grades.csv, <student>/results.json, <student>/feedback.html)")
+    print(f"outputs in {args.out}/ (grades.csv, canvas.csv, tests.csv, <student>/results.json, "
+          "<student>/feedback.html)")
     return 1 if result.failed else 0

@@ -11,6 +11,7 @@ import contextlib
 import os
 import sys
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 from resnet_signs.grading.model import SubmissionGrade
@@ -19,18 +20,24 @@ COURSE_ID = "resnet_signs"
 
 
 @contextlib.contextmanager
-def _open(db_url: str):
-    """nbgrader's Gradebook, with this interpreter's scripts on PATH: a fresh gradebook is
-    stamped by running the ``alembic`` script, which an unactivated venv would not find."""
-    from nbgrader.api import Gradebook
-
+def _scripts_on_path():
+    """This interpreter's scripts on PATH: a fresh gradebook is stamped by running the
+    ``alembic`` script, which an unactivated venv would not find."""
     old = os.environ.get("PATH", "")
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + old
     try:
-        with Gradebook(db_url, course_id=COURSE_ID) as gb:
-            yield gb
+        yield
     finally:
         os.environ["PATH"] = old
+
+
+@contextlib.contextmanager
+def _open(db_url: str):
+    """nbgrader's Gradebook (see :func:`_scripts_on_path`)."""
+    from nbgrader.api import Gradebook
+
+    with _scripts_on_path(), Gradebook(db_url, course_id=COURSE_ID) as gb:
+        yield gb
 
 
 def course_db_url(course: Path) -> str:
@@ -61,7 +68,21 @@ def ensure_assignment(db_url: str, course) -> None:
         generate_assignment(load_config(course.root, db_url=db_url), course.assignment)
 
 
-def record(db_url: str, grade: SubmissionGrade, assignment: str, notebook_id: str) -> None:
+def submission_timestamp(folder: Path) -> datetime | None:
+    """When the submission in ``folder`` was handed in: nbgrader's ``timestamp.txt`` (written by
+    ``nbgrader submit``, kept by ``collect``), read as nbgrader reads it; ``None`` when absent,
+    empty or unreadable (then nbgrader's late penalty cannot apply, as under ``nbgrader autograde``)."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        text = (folder / "timestamp.txt").read_text(encoding="utf-8").strip()
+        return parse_utc(text) if text else None
+    except (OSError, ValueError, OverflowError):
+        return None
+
+
+def record(db_url: str, grade: SubmissionGrade, assignment: str, notebook_id: str,
+           timestamp: datetime | None = None) -> None:
     """Store one student's automatic scores: the student, the submission, one grade per test cell.
 
     Args:
@@ -69,6 +90,8 @@ def record(db_url: str, grade: SubmissionGrade, assignment: str, notebook_id: st
             :func:`ensure_assignment`).
         grade: the student's grade; each test's ``test_id`` names its grade cell.
         assignment: the assignment's id; ``notebook_id``: its notebook's name without ``.ipynb``.
+        timestamp: when the student submitted (:func:`submission_timestamp`); compared with the
+            assignment's due date for nbgrader's late penalty (:func:`assign_late_penalty`).
     """
     from nbgrader.api import MissingEntry
 
@@ -76,18 +99,29 @@ def record(db_url: str, grade: SubmissionGrade, assignment: str, notebook_id: st
         # nbgrader's add_submission triggers SQLAlchemy autoflush warnings that are harmless.
         warnings.simplefilter("ignore")
         gb.update_or_create_student(grade.student)
-        try:
-            gb.find_submission(assignment, grade.student)
-        except MissingEntry:
-            gb.add_submission(assignment, grade.student)
+        extra = {"timestamp": timestamp} if timestamp is not None else {}
+        gb.update_or_create_submission(assignment, grade.student, **extra)
         for test in grade.tests:
             try:
                 row = gb.find_grade(test.test_id, notebook_id, assignment, grade.student)
             except MissingEntry:
                 continue  # a test the gradebook's version of the assignment does not have
             row.auto_score = float(test.score)
-            row.needs_manual_grade = False
+            # as nbgrader's SaveAutoGrades: a grader's manual score over an auto score asks for review again
+            row.needs_manual_grade = row.manual_score is not None
         gb.db.commit()
+
+
+def assign_late_penalty(config, db_url: str, assignment: str, notebook_id: str, student: str) -> None:
+    """nbgrader's late penalty for the submission, by nbgrader's own step (``AssignLatePenalties``,
+    the last one ``nbgrader autograde`` runs) with the course's ``LateSubmissionPlugin`` settings:
+    none unless the assignment has a due date and the course configures a penalty."""
+    from nbformat.v4 import new_notebook
+    from nbgrader.preprocessors import AssignLatePenalties
+
+    resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": notebook_id, "student": student}}
+    with _scripts_on_path():
+        AssignLatePenalties(config=config).preprocess(new_notebook(), resources)
 
 
 def read_scores(db_url: str, assignment: str) -> dict[str, dict[str, float]]:

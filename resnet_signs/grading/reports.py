@@ -35,7 +35,7 @@ def grade_from_dict(data: dict) -> SubmissionGrade:
     return SubmissionGrade(functions=functions, tests=tests, **rest)
 
 
-def _number(x: float) -> float | int:
+def as_number(x: float) -> float | int:
     """Scores as ints when whole, so the CSV says ``1`` and not ``1.0``."""
     return int(x) if float(x).is_integer() else round(float(x), 4)
 
@@ -47,7 +47,7 @@ def grades_csv(grades: list[SubmissionGrade]) -> str:
     writer.writerow(GRADES_HEADER)
     for grade in sorted(grades, key=lambda g: g.student):
         for f in grade.functions:  # the course's notebook order
-            writer.writerow((grade.student, f.function, _number(f.score), _number(f.max_score), f.status.value))
+            writer.writerow((grade.student, f.function, as_number(f.score), as_number(f.max_score), f.status.value))
     return buf.getvalue()
 
 
@@ -61,8 +61,8 @@ def results_json(grade: SubmissionGrade) -> dict:
     tests = [
         {
             "name": f"{t.function}: {t.test_id}",
-            "score": _number(t.score),
-            "max_score": _number(t.max_score),
+            "score": as_number(t.score),
+            "max_score": as_number(t.max_score),
             "output": ("passed" if t.passed else "failed") + (f": {t.message}" if t.message else ""),
             "visibility": "after_published" if t.hidden else "visible",
         }
@@ -73,7 +73,7 @@ def results_json(grade: SubmissionGrade) -> dict:
     if grade.tampered_cells:
         problems.append(f"edited test cells were restored from the original: {', '.join(grade.tampered_cells)}")
     return {
-        "score": _number(grade.score),
+        "score": as_number(grade.score),
         "execution_time": round(grade.execution_time, 1),
         "output": "\n".join(problems) or "All graded functions ran normally.",
         "visibility": "visible",
@@ -95,7 +95,7 @@ def feedback_html(grade: SubmissionGrade) -> str:
         hint = "" if t.passed else e(t.message)
         rows.append(
             f'<tr class="{"pass" if t.passed else "fail"}"><td>{e(t.function)}</td><td>{e(t.test_id)}</td>'
-            f"<td>{verdict}</td><td>{_number(t.score)} / {_number(t.max_score)}</td><td>{hint}</td></tr>"
+            f"<td>{verdict}</td><td>{as_number(t.score)} / {as_number(t.max_score)}</td><td>{hint}</td></tr>"
         )
     notes = "".join(
         f"<li>{e(f.function)}: {e(f.status.value)}{' — ' + e(f.detail) if f.detail else ''}</li>"
@@ -113,7 +113,7 @@ def feedback_html(grade: SubmissionGrade) -> str:
         "</head><body>",
         "<h1>Residual Networks — feedback</h1>",
         f"<p>Student: <strong>{e(grade.student)}</strong>. "
-        f"Score: <strong>{_number(grade.score)} / {_number(grade.max_score)}</strong>.</p>",
+        f"Score: <strong>{as_number(grade.score)} / {as_number(grade.max_score)}</strong>.</p>",
         f"<h2>Problems while running your notebook</h2><ul>{notes}</ul>" if notes else "",
         "<table><thead><tr><th>Function</th><th>Test</th><th>Result</th><th>Points</th><th>Hint</th></tr></thead>",
         "<tbody>", *rows, "</tbody></table>",
@@ -130,7 +130,7 @@ def summary_table(grades: list[SubmissionGrade], reused: set[str] = frozenset())
         note = ", ".join(bad) or "ok"
         if g.student in reused:
             note += " (reused)"
-        lines.append(f"{g.student[:24]:<24} {_number(g.score):>4}/{_number(g.max_score):<4}  {note}")
+        lines.append(f"{g.student[:24]:<24} {as_number(g.score):>4}/{as_number(g.max_score):<4}  {note}")
     total = sum(g.score for g in grades)
     lines.append(f"{len(grades)} submissions graded, mean score {total / max(len(grades), 1):.2f}")
     return "\n".join(lines)

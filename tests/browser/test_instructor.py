@@ -31,8 +31,8 @@ def _expected_totals() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def instructor_lab(tmp_path_factory, start_lab):
-    """A temp copy of the course, graded over a few samples, served with formgrader on."""
+def graded_course(tmp_path_factory, browser):
+    """A temp copy of the course, graded over a few samples (after ``browser``: no Chromium, no grading)."""
     work = tmp_path_factory.mktemp("instructor")
     course = work / "course"
     shutil.copytree(
@@ -48,7 +48,13 @@ def instructor_lab(tmp_path_factory, start_lab):
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert graded.returncode == 0, graded.stderr[-2000:]
-    server = start_lab("instructor", course, work / "config")
+    return course
+
+
+@pytest.fixture(scope="module")
+def instructor_lab(graded_course, start_lab):
+    """The graded course served with formgrader on."""
+    server = start_lab("instructor", graded_course, graded_course.parent / "config")
     yield server
     server.stop()
 
@@ -69,3 +75,18 @@ def test_instructor_lab_has_formgrader_menu(page, instructor_lab, shots):
     page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
     page.get_by_text("Formgrader", exact=True).first.wait_for()
     page.screenshot(path=str(shots / "instructor_menu.png"))
+
+
+def test_formgrader_opens_a_submission_for_review(page, instructor_lab, graded_course, shots):
+    """The submission view renders the autograded notebook that `resnet-signs grade` wrote."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook("Residual_Networks", "residual_networks", "conv-bn-axis-wrong").id
+    page.goto(instructor_lab.link(f"/formgrader/submissions/{submission}/"))
+    try:
+        page.get_by_text("✓ passed").first.wait_for()
+        page.get_by_text("✗ failed").first.wait_for()  # the wrong BatchNorm axis fails convolutional_block's tests
+        assert "Submission notebook file not found" not in page.content()
+    finally:
+        page.screenshot(path=str(shots / "formgrader_submission.png"), full_page=False)

@@ -20,6 +20,7 @@ import pytest
 
 from resnet_signs import cli
 from resnet_signs.grading import gradebook
+from resnet_signs.grading.course import load as load_course
 from resnet_signs.grading.api import grade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import find_submissions, safe_slug
@@ -32,6 +33,7 @@ SOLVED = "def {fn}(*args):\n    return 1\n"
 STUB = "def {fn}(*args):\n    raise NotImplementedError()\n"
 BUGGY = "def {fn}(*args):\n    return 2  # BUG\n"
 WEIRD = "Zoë d'Arc, \"=1+1\" <script>"
+BOB_SUBMITTED = "2026-03-01 12:30:00.000000 UTC"
 
 
 def _notebook(answers: dict[str, str]) -> nbformat.NotebookNode:
@@ -78,6 +80,8 @@ def submissions(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("submissions")
     _write(root / "alice" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
     _write(root / "bob" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(STUB)))
+    (root / "bob" / "residual_networks" / "timestamp.txt").write_text(BOB_SUBMITTED, encoding="utf-8")  # nbgrader submit
+    (root / "bob" / "residual_networks" / "submission_secret.txt").write_text("s3cret", encoding="utf-8")
     _write(root / WEIRD / "Residual_Networks.ipynb", _notebook(_answers(SOLVED, ResNet50=BUGGY.format(fn="ResNet50"))))
     _write(root / "名前 with space" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
     (root / "carol").mkdir()  # handed in nothing
@@ -332,3 +336,179 @@ def test_the_eta_becomes_a_range_up_to_the_time_limit_when_a_submission_runs_lon
     assert bar.line(now=start + 25).endswith("ETA 0:00:15")
     line = bar.line(now=start + 100)  # the last two have run 80 s, four times the typical time
     assert "ETA 0:00:00-0:03:40 (a submission runs long: up to its time limit)" in line
+
+
+def _copy_run(graded, tmp_path) -> tuple[Path, str]:
+    """A private copy of the shared run's outputs and gradebook, to change without disturbing it."""
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    shutil.copy(graded["out"].parent / "gradebook.db", tmp_path / "gradebook.db")
+    return out, f"sqlite:///{tmp_path / 'gradebook.db'}"
+
+
+def test_regrading_one_student_keeps_everyone_else(graded, course, submissions, tmp_path, monkeypatch):
+    out, db = _copy_run(graded, tmp_path)
+    class_rows = _rows(out)
+    fixed = tmp_path / "subs"
+    shutil.copytree(submissions, fixed)
+    _write(fixed / "bob" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
+    monkeypatch.setenv("FAKE_CORE_LOG", str(tmp_path / "calls.log"))
+    result = grade(fixed, out=out, course=course, db_url=db, grader=FAKE, student="bob",
+                   progress=open(os.devnull, "w"))
+    assert (tmp_path / "calls.log").read_text().splitlines() == ['"bob"']  # only bob graded
+    assert [g.student for g in result.grades] == ["bob"] and len(result.everyone) == 6
+    rows = _rows(out)
+    assert [r for r in rows if r[0] != "bob"] == [r for r in class_rows if r[0] != "bob"]
+    assert [r[2] for r in rows if r[0] == "bob"] == ["3", "3", "3"]  # was 0, 0, 0
+    scores = gradebook.read_scores(db, "residual_networks")
+    assert sum(scores["bob"].values()) == 9 and scores[WEIRD]["ResNet50_hidden_variants"] == 0.0
+    assert set(scores) == {"alice", "bob", WEIRD, "名前 with space", "carol", "dave"}
+
+
+def test_a_folder_holding_one_student_keeps_the_others_rows(graded, course, submissions, tmp_path):
+    out, db = _copy_run(graded, tmp_path)
+    one = tmp_path / "late"
+    shutil.copytree(submissions / "alice", one / "alice")
+    grade(one, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    assert _rows(out) == _rows(graded["out"])
+
+
+def test_an_unknown_student_is_a_one_line_error_and_changes_nothing(capsys, graded, course, submissions, tmp_path):
+    out, db = _copy_run(graded, tmp_path)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    err = _cli_error(capsys, submissions, "--out", out, "--course", course, "--db", db, "--student", "zed")
+    assert "--student 'zed': no such student folder in" in err and "alice, bob" in err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    assert "--canvas-column needs a name" in _cli_error(capsys, submissions, "--out", out, "--course", course,
+                                                        "--db", db, "--canvas-column", " ")
+
+
+def test_canvas_csv_has_canvas_columns_and_one_total_per_student(graded):
+    with open(graded["out"] / "canvas.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "residual_networks"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "9"]
+    totals = {r[0]: r[5] for r in rows[2:]}
+    assert totals == {"alice": "9", "bob": "0", WEIRD: "7", "名前 with space": "9", "carol": "0", "dave": "0"}
+    assert all(r[3] == r[0] and r[1] == r[2] == r[4] == "" for r in rows[2:])
+    assert [r[0] for r in rows[2:]] == sorted(totals)
+
+
+def test_canvas_column_names_an_existing_assignment(graded, course, submissions, tmp_path):
+    out, db = _copy_run(graded, tmp_path)
+    grade(submissions, out=out, course=course, db_url=db, grader=FAKE, canvas_column="Residual Networks (1234)",
+          progress=open(os.devnull, "w"))
+    assert (out / "canvas.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",Residual Networks (1234)")
+
+
+def test_pass_rates_put_the_most_failed_tests_first(graded, capsys):
+    from resnet_signs.grading.api import print_summary
+
+    with open(graded["out"] / "tests.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    # bob (stubs), carol (nothing), dave (corrupt) fail everything; WEIRD also fails ResNet50's hidden tests.
+    assert [r["test"] for r in rows[:2]] == ["ResNet50_hidden_shapes", "ResNet50_hidden_variants"]
+    assert rows[0] == {"test": "ResNet50_hidden_shapes", "function": "ResNet50", "hidden": "yes", "students": "6",
+                       "passed": "2", "failed": "4", "failure_rate": "0.667"}
+    assert [r["test"] for r in rows[2:]] == [t for t, *_ in TESTS if not t.startswith("ResNet50_hidden")]
+    assert {r["failed"] for r in rows[2:]} == {"3"}
+    print_summary(graded["result"])
+    table = capsys.readouterr().out.split("tests failed most (6 students):\n")[1].splitlines()
+    assert table[1].split()[:3] == ["ResNet50_hidden_shapes", "ResNet50", "4/6"] and table[1].endswith("67%")
+
+
+def test_pass_rates_of_a_fake_record_set():
+    from resnet_signs.grading.exports import pass_rate_table, pass_rates
+    from resnet_signs.grading.model import SubmissionGrade, TestResult
+
+    def student(name, failing):
+        tests = [TestResult(t, fn, 0.0 if t in failing else 1.0, 1.0, t not in failing, "", hidden)
+                 for t, fn, _, hidden in TESTS]
+        return SubmissionGrade(name, [], tests, 1.0)
+
+    rates = pass_rates([student("a", {"convolutional_block_public"}),
+                        student("b", {"convolutional_block_public", "identity_block_hidden_values"}),
+                        student("c", set())])
+    assert [(r.test_id, r.failed) for r in rates[:3]] == [("convolutional_block_public", 2),
+                                                          ("identity_block_hidden_values", 1),
+                                                          ("identity_block_public", 0)]
+    assert pass_rates([]) == []
+    assert "... 4 more in tests.csv" in pass_rate_table(rates, students=3, limit=5)
+
+
+def _autograded(course: Path, student: str) -> Path:
+    return course / "autograded" / student / "residual_networks" / "Residual_Networks.ipynb"
+
+
+def test_autograded_notebooks_hold_our_verdicts_as_nbgrader_scores_them(graded, course):
+    from nbgrader.utils import determine_grade, is_grade
+
+    scores = gradebook.read_scores(graded["db"], "residual_networks")
+    for student in ("alice", "bob", WEIRD, "名前 with space"):
+        nb = nbformat.read(str(_autograded(course, student)), as_version=4)
+        graded_cells = [c for c in nb.cells if is_grade(c)]
+        assert [c.metadata.nbgrader["grade_id"] for c in graded_cells] == [t for t, *_ in TESTS]
+        assert all(c.metadata.nbgrader.get("checksum") for c in graded_cells)  # restored from the gradebook
+        # nbgrader's own reading of each test cell's output gives the score we recorded
+        assert {c.metadata.nbgrader["grade_id"]: determine_grade(c)[0] for c in graded_cells} == scores[student]
+        answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        assert len(answers) == 3 and not any(c.outputs for c in answers)  # the student's own outputs are gone
+    nb = nbformat.read(str(_autograded(course, WEIRD)), as_version=4)
+    [failed] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ResNet50_hidden_shapes"]
+    assert failed.outputs[0].output_type == "error" and "check the stride" in failed.outputs[0].evalue
+    assert not _autograded(course, "carol").exists() and not _autograded(course, "dave").exists()
+
+
+def test_the_submission_time_is_recorded_and_nbgraders_files_follow_it(graded, course):
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    with Gradebook(graded["db"]) as gb:
+        assert gb.find_submission("residual_networks", "bob").timestamp == parse_utc(BOB_SUBMITTED).replace(tzinfo=None)
+        assert gb.find_submission("residual_networks", "alice").timestamp is None  # an LMS folder has none
+    folder = _autograded(course, "bob").parent
+    assert (folder / "timestamp.txt").read_text() == BOB_SUBMITTED
+    assert (folder / "submission_secret.txt").read_text() == "s3cret"
+
+
+def test_late_submissions_get_nbgraders_penalty_and_deleted_test_cells_come_back(course, tmp_path):
+    from nbgrader.api import Gradebook
+
+    late_course = tmp_path / "course"
+    shutil.copytree(course, late_course, ignore=shutil.ignore_patterns("autograded", "*.db"))
+    with open(late_course / "nbgrader_config.py", "a", encoding="utf-8") as f:
+        f.write('\nc.LateSubmissionPlugin.penalty_method = "zero"\n')
+    subs, db = tmp_path / "subs", f"sqlite:///{tmp_path / 'gradebook.db'}"
+    for student, when in (("early", "2026-03-01 11:00:00 UTC"), ("late", "2026-03-01 13:00:00 UTC")):
+        _write(subs / student / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
+        (subs / student / "residual_networks" / "timestamp.txt").write_text(when, encoding="utf-8")
+    deleted = _notebook(_answers(SOLVED))
+    deleted.cells = [c for c in deleted.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "ResNet50_public"]
+    _write(subs / "deleter" / "Residual_Networks.ipynb", deleted)
+    gradebook.ensure_assignment(db, load_course(late_course))
+    with Gradebook(db) as gb:
+        gb.update_or_create_assignment("residual_networks", duedate="2026-03-01 12:00:00 UTC")
+    grade(subs, out=tmp_path / "out", course=late_course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    with Gradebook(db) as gb:
+        penalty = {s: gb.find_submission_notebook("Residual_Networks", "residual_networks", s).late_submission_penalty
+                   for s in ("early", "late", "deleter")}
+        late_score = gb.find_submission("residual_networks", "late").score
+    assert penalty == {"early": None, "late": 9.0, "deleter": None} and late_score == 9.0
+    nb = nbformat.read(str(_autograded(late_course, "deleter")), as_version=4)
+    [back] = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "ResNet50_public"]
+    assert back.outputs[0].text.startswith("✓ passed")
+
+
+def test_a_manual_score_survives_regrading_and_asks_for_review(graded, course, submissions, tmp_path):
+    from nbgrader.api import Gradebook
+
+    out, db = _copy_run(graded, tmp_path)
+    with Gradebook(db) as gb:
+        gb.find_grade("ResNet50_hidden_shapes", "Residual_Networks", "residual_networks", WEIRD).manual_score = 1.0
+        gb.db.commit()
+    grade(submissions, out=out, course=course, db_url=db, grader=FAKE, student=WEIRD, progress=open(os.devnull, "w"))
+    with Gradebook(db) as gb:
+        row = gb.find_grade("ResNet50_hidden_shapes", "Residual_Networks", "residual_networks", WEIRD)
+        assert (row.auto_score, row.manual_score, row.score, row.needs_manual_grade) == (0.0, 1.0, 1.0, True)
+        other = gb.find_grade("ResNet50_hidden_variants", "Residual_Networks", "residual_networks", WEIRD)
+        assert (other.manual_score, other.needs_manual_grade) == (None, False)

@@ -302,6 +302,9 @@ def child_env(sandbox: Path) -> dict:
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONUNBUFFERED": "1",
+        # The child imports the package the grader runs (a checkout on PYTHONPATH, a --target install),
+        # not whatever the environment's own finder points at, which the sandbox may not show.
+        "PYTHONPATH": str(paths.PROJECT_ROOT),
     }
     if _threads:  # read by TensorFlow and oneDNN when their thread pools start
         env.update({"TF_NUM_INTRAOP_THREADS": str(_threads), "TF_NUM_INTEROP_THREADS": str(min(_threads, 2)),
@@ -349,6 +352,10 @@ def _start(sandbox: Path, env: dict, hide: tuple, channel_fd: int, limit):
                 return _fork(server, sandbox, env, channel_fd, limit)
         except zygote.ZygoteError:
             pass  # started directly below
+    # A zygote replaced since this folder was chosen (killed by the previous child) took the folder
+    # with it: the child started directly gets it back, empty.
+    for sub in ("work", "home", "tmp"):
+        (sandbox / sub).mkdir(parents=True, exist_ok=True)
     argv = command(channel_fd, sandbox, hide)
     if limit is not None:
         argv = limit.enter(argv)

@@ -62,7 +62,6 @@ def _run(server, code: str) -> tuple[int, str]:
 
 
 def test_a_forked_child_gets_its_own_folder_and_environment(server):
-    started = time.monotonic()
     code, output, sandbox = _run(server, PROBE)
     assert code == 0, output
     report = json.loads(output.split("PROBE ", 1)[1].splitlines()[0])
@@ -71,7 +70,6 @@ def test_a_forked_child_gets_its_own_folder_and_environment(server):
     assert report["tf_loaded"] and not report["course_env"]
     assert "resnet_signs.grading.zygote" in report["zygote_cmdline"]  # the pid probed below is the zygote's
     assert not report["zygote_memory"] and not report["zygote_fds"]  # the zygote is not dumpable
-    assert time.monotonic() - started < 60
 
 
 def test_a_child_that_kills_the_zygote_ends_its_own_run_and_the_next_gets_a_new_zygote(server):
@@ -90,3 +88,26 @@ def test_a_child_that_kills_the_zygote_ends_its_own_run_and_the_next_gets_a_new_
     finally:
         fresh.close()
         zygote._current = None
+
+
+def test_a_folder_chosen_under_a_zygote_that_dies_before_the_child_starts_still_gets_its_child(tmp_path):
+    hide = (paths.course_dir(),)
+    try:
+        sandbox = runner.sandbox_folder(tmp_path, runner.child_env(tmp_path / "unused"), hide)
+        old = zygote._current
+        assert old is not None and sandbox.is_relative_to(old.root)
+        for sub in ("work", "home", "tmp"):
+            (sandbox / sub).mkdir(parents=True)
+        old.proc.kill()
+        old.proc.wait()
+        plan = {"steps": [{"kind": "code", "source": "print('PROBE ok')", "section": None}], "tests": {},
+                "stand_ins": {}, "limits": asdict(Limits()), "max_file_bytes": runner.MAX_FILE_BYTES, "skip": [],
+                "observed": []}
+        output = runner.Output(Limits().output_bytes)
+        attempt = runner.run_child(plan, sandbox=sandbox, env=runner.child_env(sandbox), limits=Limits(),
+                                   deadline=time.monotonic() + 120, output=output, hide=hide)
+        assert attempt.finished and "PROBE ok" in output.text()
+    finally:
+        if zygote._current is not None:
+            zygote._current.close()
+            zygote._current = None

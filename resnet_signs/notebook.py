@@ -187,7 +187,23 @@ def enable_memory_growth(config) -> Check:
     return Check(True, f"device: {len(gpus)} GPU(s), memory growth on (a shared GPU is not monopolised)")
 
 
-def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
+def language_check(language: str) -> Check:
+    """Switch hints and figures to ``language`` and find a font that has its glyphs."""
+    from resnet_signs import i18n, plots
+
+    try:
+        language = i18n.use(language)
+    except ValueError as exc:
+        return Check(False, f"language {language!r}", str(exc))
+    if language == i18n.DEFAULT:
+        return Check(True, "language: en")
+    family = plots.configure_fonts(language)
+    if family is None:
+        return Check(False, f"language: {language}", "no CJK font found: install fonts-noto-cjk (apt) for the figures")
+    return Check(True, f"language: {language}", f"figures use {family}")
+
+
+def setup(seed: int = DEFAULT_SEED, verbose: bool = True, language: str | None = None) -> list[Check]:
     """Check the environment, configure the device, fix the seeds, and print the report.
 
     Nothing here raises: a missing data file or a version mismatch becomes a ✗ line that
@@ -196,6 +212,8 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
     Args:
         seed: seed for Python's ``random``, NumPy and the backend (``keras.utils.set_random_seed``).
         verbose: print one line per check.
+        language: the notebook's language (``zh_CN``, ``zh_TW``; the release writes it into the
+            translated notebooks' setup cell): hints and figure labels use it from now on.
 
     Returns:
         The checks, in the order printed.
@@ -204,6 +222,8 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
     import tensorflow as tf
 
     checks = environment_checks()
+    if language is not None:
+        checks.append(language_check(language))
     checks.append(enable_memory_growth(tf.config))
     keras.utils.set_random_seed(seed)
     checks.append(Check(True, f"random seed {seed} (Python, NumPy, {keras.backend.backend()})"))

@@ -59,6 +59,15 @@ def use_zygote() -> bool:
     return os.environ.get("RESNET_SIGNS_ZYGOTE", "1") not in ("0", "false", "no")
 
 
+def language() -> str | None:
+    """The language of hints and figures asked for by ``RESNET_SIGNS_LANG`` (``zh_CN``, ...), if any.
+
+    The notebook's own setting (``setup(language=...)``, written by the release) comes first;
+    see :mod:`resnet_signs.i18n`.
+    """
+    return os.environ.get("RESNET_SIGNS_LANG") or None
+
+
 def executable_path() -> str:
     """``PATH`` for processes the grader starts (the sandbox gets nothing else of our environment)."""
     return os.environ.get("PATH", "/usr/bin:/bin")

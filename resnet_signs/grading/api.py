@@ -29,7 +29,7 @@ from resnet_signs.grading import gradebook, isolation, reports
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, auto_workers, check_scheduler, execute, threads_per_worker
 from resnet_signs.grading.model import Limits, Status, SubmissionGrade
 from resnet_signs.grading.progress import Progress
-from resnet_signs.grading.submissions import Submission, find_submissions, skipped_folders
+from resnet_signs.grading.submissions import Submission, find_submissions, notebook_language, skipped_folders
 
 # The front's own modules: changing them changes no grade, so they stay out of the cache key.
 _FRONT = {"api.py", "cli.py", "gradebook.py", "jobs.py", "progress.py", "reports.py", "submissions.py", "__init__.py"}
@@ -186,7 +186,8 @@ def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url
     folder = (out / sub.slug).resolve()
     if folder.parent != out.resolve():  # safe_slug makes this impossible; refuse rather than trust it
         raise UsageError(f"refusing to write outside {out} for student {sub.student!r}")
-    reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)})
+    reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)},
+                          notebook_language(sub.notebook))
     gradebook.record(db_url, grade, course.assignment, course.source.stem)
     run.grades.append(grade)
 

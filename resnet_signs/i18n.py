@@ -154,3 +154,26 @@ def translate_message(text: str, language: str | None = None) -> str:
 def untranslated_lines(text: str, language: str) -> list[str]:
     """The lines of ``text`` no template of ``language`` translates (for tests and reviews)."""
     return [line for line in text.split("\n") if line.strip() and translate_line(line, language) == line]
+
+
+# --------------------------------------------------------------------------- terminology
+GLOSSARY = LOCALE_DIR / "glossary.json"
+_CODE = re.compile(r"`[^`]*`|\$[^$]*\$")
+
+
+def glossary() -> list[dict]:
+    """The course's terms: ``{"en": ..., "zh_CN": ..., "zh_TW": ...}`` (``locale/glossary.json``)."""
+    import json
+
+    return json.loads(GLOSSARY.read_text(encoding="utf-8"))["terms"]
+
+
+def terminology_problems(english: str, translation: str, language: str) -> list[str]:
+    """Glossary terms ``english`` uses (outside code and maths) whose ``language`` word ``translation`` lacks."""
+    prose = _CODE.sub(" ", english)
+    found = []
+    for term in glossary():
+        pattern = rf"(?<![\w`]){re.escape(term['en'])}(?:s|es)?(?![\w`])"
+        if re.search(pattern, prose, re.IGNORECASE) and term[language] not in translation:
+            found.append(f"{term['en']!r} must be {term[language]!r}")
+    return found

@@ -203,6 +203,13 @@ def language_check(language: str) -> Check:
     return Check(True, f"language: {language}", f"figures use {family}")
 
 
+def use_language(language: str) -> Check:
+    """The translated notebooks' first code cell: hints and figures in ``language``; prints one line."""
+    check = language_check(language)
+    print(check)
+    return check
+
+
 def setup(seed: int = DEFAULT_SEED, verbose: bool = True, language: str | None = None) -> list[Check]:
     """Check the environment, configure the device, fix the seeds, and print the report.
 

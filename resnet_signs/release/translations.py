@@ -56,25 +56,40 @@ def cell_keys(nb: NotebookNode) -> dict[int, str]:
     """Cell index -> stable key, for every Markdown cell but the generated banner.
 
     A cell that opens with a heading is keyed by the heading (``3-exercise-1-the-identity-block``);
-    the cells after it by the heading and their place (``3-exercise-1-the-identity-block/2``),
-    so an edit in one section never renames the keys of another.
+    the cells after it by the last heading above them and their place after it
+    (``3-exercise-1-the-identity-block/2``), so an edit in one section never renames the keys
+    of another.
     """
     keys, section, count, seen = {}, "top", 0, set()
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or "generated" in cell.metadata.get("tags", []):
             continue
-        heading = _HEADING.match(cell.source.lstrip().split("\n", 1)[0])
-        if heading:
-            section, count = _slug(heading.group(1)), 0
-            key = section
+        headings = _headings(cell.source)
+        if headings and headings[0][0] == 0:
+            key = headings[0][1]
         else:
             count += 1
             key = f"{section}/{count}"
+        if headings:
+            section, count = headings[-1][1], 0
         while key in seen:
             key += "+"
         seen.add(key)
         keys[index] = key
     return keys
+
+
+def _headings(source: str) -> list[tuple[int, str]]:
+    """(line number, slug) of each Markdown heading outside fenced code."""
+    found, fenced = [], False
+    for number, line in enumerate(source.strip().splitlines()):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        match = None if fenced else _HEADING.match(line)
+        if match:
+            found.append((number, _slug(match.group(1))))
+    return found
 
 
 @dataclass
@@ -89,14 +104,23 @@ class Catalogue:
     def by_hash(self) -> dict[str, dict]:
         return {e.get("en_sha256"): e for e in self.cells.values() if _usable(e)}
 
-    def lookup(self, key: str, english: str) -> tuple[str, str | None]:
-        """``("ok", text)``, ``("stale", None)`` or ``("missing", None)`` for one Markdown cell."""
+    def lookup(self, key: str, english: str, previous: dict | None = None) -> tuple[str, str | None]:
+        """``("ok", text)``, ``("stale", None)`` or ``("missing", None)`` for one Markdown cell;
+        ``previous`` is the entry it had before its English changed (:meth:`previous`)."""
         entry = self.by_hash.get(sha256(english))
         if entry is not None:
             return "ok", entry["text"]
-        if key in self.cells:
-            return "stale", None
-        return "missing", None
+        return ("stale" if previous is not None else "missing"), None
+
+    def previous(self, key: str, position: int, keys: set[str]) -> dict | None:
+        """The entry a cell had before its English changed: the one under its key, else (a renamed
+        heading renames the key) the entry at its position whose key the notebook no longer has."""
+        if isinstance(self.cells.get(key), dict):
+            return self.cells[key]
+        order = list(self.cells)
+        if position < len(order) and order[position] not in keys and isinstance(self.cells[order[position]], dict):
+            return self.cells[order[position]]
+        return None
 
 
 def _usable(entry: dict) -> bool:
@@ -131,8 +155,10 @@ def load(path: Path) -> Catalogue:
 def problems(nb: NotebookNode, catalogue: Catalogue) -> list[str]:
     """Each Markdown cell of ``nb`` without a current translation: ``"KEY (missing|stale)"``."""
     found = []
-    for index, key in cell_keys(nb).items():
-        status, _ = catalogue.lookup(key, nb.cells[index].source)
+    keys = cell_keys(nb)
+    for position, (index, key) in enumerate(keys.items()):
+        previous = catalogue.previous(key, position, set(keys.values()))
+        status, _ = catalogue.lookup(key, nb.cells[index].source, previous)
         if status != "ok":
             found.append(f"{key} ({status})")
     return found
@@ -196,12 +222,13 @@ def update_catalogue(nb: NotebookNode, path: Path, language: str) -> list[str]:
     old = load(path) if path.is_file() else Catalogue(language, path)
     by_hash = {e.get("en_sha256"): e for e in old.cells.values() if isinstance(e, dict)}
     cells, todo = {}, []
-    for index, key in cell_keys(nb).items():
+    keys = cell_keys(nb)
+    for position, (index, key) in enumerate(keys.items()):
         english = nb.cells[index].source
         digest = sha256(english)
         entry = dict(by_hash.get(digest) or {})
         if not entry:
-            previous = old.cells.get(key)
+            previous = old.previous(key, position, set(keys.values()))
             if isinstance(previous, dict) and (previous.get("text") or "").strip():
                 entry = {"text": previous["text"], "needs_review": True,
                          "previous_en": previous.get("en", "")}

@@ -81,8 +81,10 @@ pretrained: $(STAMP) $(DATA)
 bench: $(STAMP) $(DATA)
 	$(BIN)/python -m benchmarks
 
+# `make lab LAB_LANG=zh_CN` (or zh_TW) opens a translated edition (not LANG: that is the locale).
+LAB_LANG ?= en
 lab: $(STAMP) $(DATA)
-	$(BIN)/resnet-signs lab --role student
+	$(BIN)/resnet-signs lab --role student --lang $(LAB_LANG)
 
 lab-instructor: $(STAMP) $(DATA)
 	$(BIN)/resnet-signs lab --role instructor

@@ -124,10 +124,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _root_and_start(role: str, root: Path | None) -> tuple[Path, str]:
+def student_notebook(language: str = "en") -> Path:
+    """The release a student opens, relative to the project root: English, or a translation
+    (``assignments/residual_networks/<language>/``, written by the release)."""
+    from resnet_signs import i18n
+
+    try:
+        language = i18n.normalise(language)
+    except ValueError as exc:
+        raise UsageError(f"--lang: {exc}") from exc
+    folder = STUDENT_NOTEBOOK.parent if language == "en" else STUDENT_NOTEBOOK.parent / language
+    return folder / STUDENT_NOTEBOOK.name
+
+
+def _root_and_start(role: str, root: Path | None, language: str = "en") -> tuple[Path, str]:
     """The folder the server serves and the page it opens first, for ``role``."""
     if role == "student":
-        root = root or paths.PROJECT_ROOT / STUDENT_NOTEBOOK.parent
+        root = root or paths.PROJECT_ROOT / student_notebook(language).parent
         notebook = root / STUDENT_NOTEBOOK.name
         if not notebook.is_file():
             raise LabError(f"no student notebook at {notebook}: run `make release` first")
@@ -146,6 +159,7 @@ def start(
     config_dir: Path | None = None,
     open_browser: bool = False,
     ready_timeout: float = 90.0,
+    language: str = "en",
 ) -> LabServer:
     """Start JupyterLab for ``role`` on 127.0.0.1 and wait until it answers.
 
@@ -156,13 +170,14 @@ def start(
         config_dir: the role's Jupyter config folder (default :func:`default_config_dir`).
         open_browser: let Jupyter open the start page in the user's browser.
         ready_timeout: seconds to wait for the server to answer.
+        language: which edition a student opens (``en``, ``zh_CN``, ``zh_TW``).
 
     Returns:
         The running :class:`LabServer`.
     """
     if port is not None and not 0 < port < 65536:
         raise UsageError(f"--port must be between 1 and 65535. Received: {port}")
-    root, start_path = _root_and_start(role, Path(root) if root else None)
+    root, start_path = _root_and_start(role, Path(root) if root else None, language)
     config_dir = write_role_config(role, config_dir or default_config_dir(role))
     port = port or free_port()
     token = secrets.token_hex(16)
@@ -211,6 +226,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", choices=ROLES, default="student", help="which nbgrader tools to enable")
     parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
+    parser.add_argument("--lang", default="en", metavar="LANG",
+                        help="the student notebook's language: en (default), zh_CN or zh_TW")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -219,7 +236,7 @@ def run(args: argparse.Namespace) -> int:
     # where the shell started us with SIGINT ignored; the server is then never orphaned.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    server = start(args.role, port=args.port)
+    server = start(args.role, port=args.port, language=args.lang)
     print(f"JupyterLab ({args.role}) is running at:\n  {server.link()}\nPress Ctrl-C to stop.", flush=True)
     if not args.no_browser:
         webbrowser.open(server.link())

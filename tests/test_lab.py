@@ -91,3 +91,12 @@ def test_ctrl_c_stops_lab_cleanly(tmp_path):
     assert "Traceback" not in rest
     found = subprocess.run(["pgrep", "-f", f"ServerApp.port={port}"], capture_output=True, text=True)
     assert found.stdout.strip() == "", "the Jupyter server outlived `resnet-signs lab`"
+
+
+def test_a_student_can_open_each_language(tmp_path):
+    assert lab.student_notebook() == Path("assignments/residual_networks/Residual_Networks.ipynb")
+    assert lab.student_notebook("zh-TW") == Path("assignments/residual_networks/zh_TW/Residual_Networks.ipynb")
+    for language in ("zh_CN", "zh_TW"):
+        assert (lab.paths.PROJECT_ROOT / lab.student_notebook(language)).is_file()
+    with pytest.raises(UsageError, match="--lang: unknown language 'fr'"):
+        lab.start("student", language="fr", config_dir=tmp_path)

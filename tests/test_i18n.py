@@ -95,3 +95,31 @@ def test_the_mo_file_is_what_gettext_reads(tmp_path):
     (folder / "d.mo").write_bytes(mo_bytes(read_po(po)))
     t = gettext.translation("d", localedir=tmp_path, languages=["xx"])
     assert t.gettext("shortcut") == "捷徑" and t.gettext("main path") == "main path"  # fuzzy: left out
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_figures_are_labelled_in_the_language_with_a_font_that_has_its_glyphs(language):
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from resnet_signs import plots
+
+    saved = dict(matplotlib.rcParams)
+    try:
+        i18n.use(language)
+        if plots.configure_fonts() is None:
+            pytest.skip("no Noto CJK font installed: run `make fonts-deps` (apt-get install fonts-noto-cjk)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)" for a tofu box
+            fig = plots.draw_identity_block()
+            fig.canvas.draw()
+        texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        assert i18n.gettext("main path") in texts and i18n.gettext("main path") != "main path"
+        plt.close(fig)
+    finally:
+        i18n.use(None)
+        matplotlib.rcParams.update(saved)

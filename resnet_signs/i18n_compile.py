@@ -111,14 +111,15 @@ def compile_catalogues(*, check: bool = False, locale_dir: Path = LOCALE_DIR) ->
     report = []
     for po in catalogue_paths(locale_dir):
         mo = po.with_suffix(".mo")
+        label = f"resnet_signs/{mo.relative_to(LOCALE_DIR.parent).as_posix()}" if mo.is_relative_to(LOCALE_DIR.parent) else str(mo)
         data = mo_bytes(read_po(po))
         if check:
             if not mo.is_file():
-                report.append(f"{mo} (missing)")
+                report.append(f"{label} (missing)")
             elif mo.read_bytes() != data:
-                report.append(f"{mo} (out of date with {po.name})")
+                report.append(f"{label} (out of date with {po.name})")
             continue
         if not mo.is_file() or mo.read_bytes() != data:
             mo.write_bytes(data)
-        report.append(str(mo))
+        report.append(label)
     return report

@@ -123,3 +123,14 @@ def test_figures_are_labelled_in_the_language_with_a_font_that_has_its_glyphs(la
     finally:
         i18n.use(None)
         matplotlib.rcParams.update(saved)
+
+
+def test_a_stale_or_missing_mo_is_reported_and_rebuilt(tmp_path):
+    folder = tmp_path / "zh_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "resnet_signs.po").write_text('msgid "shortcut"\nmsgstr "快捷路径"\n', encoding="utf-8")
+    assert compile_catalogues(check=True, locale_dir=tmp_path) == [f"{folder / 'resnet_signs.mo'} (missing)"]
+    compile_catalogues(locale_dir=tmp_path)
+    assert compile_catalogues(check=True, locale_dir=tmp_path) == []
+    (folder / "resnet_signs.po").write_text('msgid "shortcut"\nmsgstr "捷径"\n', encoding="utf-8")
+    assert compile_catalogues(check=True, locale_dir=tmp_path)[0].endswith("(out of date with resnet_signs.po)")

@@ -248,13 +248,12 @@ def release(
         for b in builds:
             for step in STEPS[SLOW_FROM:]:
                 step(b)
-    # The package's gettext catalogues (hints, feedback, figures) are built with the notebooks.
-    messages = [f"{_relative(Path(line.split(' (')[0]), paths.PROJECT_ROOT)} ({line.split(' (', 1)[1]}"
-                for line in i18n_compile.compile_catalogues(check=True)]
-    if not check and messages:
+    # The package's gettext catalogues (hints, feedback, figures) are built with the notebooks;
+    # --check reports a stale .mo like a stale notebook.
+    stale_mo = i18n_compile.compile_catalogues(check=True)
+    if stale_mo and not check:
         i18n_compile.compile_catalogues()
-        messages = []
-    return [line for b in builds for line in b.report] + messages
+    return [line for b in builds for line in b.report] + (stale_mo if check else [])
 
 
 def update_translations(assignments: list[str] | None = None, *, course: Path | None = None) -> list[str]:

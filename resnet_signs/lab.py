@@ -28,8 +28,13 @@ from resnet_signs.errors import CourseError, UsageError
 
 ROLES = ("student", "instructor")
 
-#: The release notebook a student opens, relative to the project root.
-STUDENT_NOTEBOOK = Path("assignments") / "residual_networks" / "Residual_Networks.ipynb"
+#: The folder a student's JupyterLab serves, relative to the project root: both released notebooks.
+STUDENT_ROOT = Path("assignments")
+#: The notebooks a student is offered, relative to that folder; the first (the graded assignment) opens first.
+STUDENT_NOTEBOOKS = (
+    (Path("residual_networks") / "Residual_Networks.ipynb", "the graded assignment"),
+    (Path("why_resnets_work") / "Why_ResNets_Work.ipynb", "the optional lab"),
+)
 
 # nbgrader 0.9.6 names: server extensions (Python modules) and lab plugins (ids).
 _SERVER_EXTENSIONS = {
@@ -124,27 +129,28 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def student_notebook(language: str = "en") -> Path:
-    """The release a student opens, relative to the project root: English, or a translation
-    (``assignments/residual_networks/<language>/``, written by the release)."""
+def student_notebooks(language: str = "en") -> list[tuple[Path, str]]:
+    """:data:`STUDENT_NOTEBOOKS` in ``language``'s edition: English, or the translation the release
+    writes in a language folder (``residual_networks/zh_TW/Residual_Networks.ipynb``)."""
     from resnet_signs import i18n
 
     try:
         language = i18n.normalise(language)
     except ValueError as exc:
         raise UsageError(f"--lang: {exc}") from exc
-    folder = STUDENT_NOTEBOOK.parent if language == "en" else STUDENT_NOTEBOOK.parent / language
-    return folder / STUDENT_NOTEBOOK.name
+    if language == i18n.DEFAULT:
+        return list(STUDENT_NOTEBOOKS)
+    return [(path.parent / language / path.name, what) for path, what in STUDENT_NOTEBOOKS]
 
 
 def _root_and_start(role: str, root: Path | None, language: str = "en") -> tuple[Path, str]:
     """The folder the server serves and the page it opens first, for ``role``."""
     if role == "student":
-        root = root or paths.PROJECT_ROOT / student_notebook(language).parent
-        notebook = root / STUDENT_NOTEBOOK.name
-        if not notebook.is_file():
-            raise LabError(f"no student notebook at {notebook}: run `make release` first")
-        return root, f"/lab/tree/{STUDENT_NOTEBOOK.name}"
+        root = root or paths.PROJECT_ROOT / STUDENT_ROOT
+        first = student_notebooks(language)[0][0]
+        if not (root / first).is_file():
+            raise LabError(f"no student notebook at {root / first}: run `make release` first")
+        return root, f"/lab/tree/{first.as_posix()}"
     root = root or paths.course_dir()
     if not (root / "nbgrader_config.py").is_file():
         raise LabError(f"{root} is not an nbgrader course directory (no nbgrader_config.py)")
@@ -237,7 +243,11 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     server = start(args.role, port=args.port, language=args.lang)
-    print(f"JupyterLab ({args.role}) is running at:\n  {server.link()}\nPress Ctrl-C to stop.", flush=True)
+    print(f"JupyterLab ({args.role}) is running at:\n  {server.link()}", flush=True)
+    if args.role == "student":
+        for notebook, what in student_notebooks(args.lang):
+            print(f"  {what}: {server.link('/lab/tree/' + notebook.as_posix())}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
     if not args.no_browser:
         webbrowser.open(server.link())
     try:

@@ -80,3 +80,18 @@ _SANDBOX_PASSTHROUGH = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OMP_NUM_THRE
 def passed_to_sandbox() -> dict[str, str]:
     """The few variables of the grader's environment that the sandbox child inherits."""
     return {name: os.environ[name] for name in _SANDBOX_PASSTHROUGH if name in os.environ}
+
+
+def experiments_dir() -> Path:
+    """Cache of the lab's experiment results (``RESNET_SIGNS_EXPERIMENTS``, default ``experiments-cache/``)."""
+    return _env_path("RESNET_SIGNS_EXPERIMENTS", PROJECT_ROOT / "experiments-cache")
+
+
+def nbgrader_execution() -> str | None:
+    """``NBGRADER_EXECUTION`` (``autograde``, ``validate``...) while nbgrader executes a notebook, else ``None``."""
+    return os.environ.get("NBGRADER_EXECUTION") or None
+
+
+def quick_setting() -> str:
+    """The raw ``RESNET_SIGNS_QUICK`` value (``""`` when unset); ``resnet_signs.notebook`` validates it."""
+    return os.environ.get("RESNET_SIGNS_QUICK", "").strip()

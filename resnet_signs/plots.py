@@ -82,7 +82,7 @@ def class_indices(y, name: str = "labels") -> np.ndarray:
 
 
 def plot_history(history, ax=None):
-    """Loss and accuracy per epoch, for training and (when present) test data.
+    """Loss and accuracy per epoch, for training and (when present) validation data.
 
     Args:
         history: a ``keras.callbacks.History``-like object with a ``.history`` dict, or the dict
@@ -110,7 +110,7 @@ def plot_history(history, ax=None):
         fig = ax.figure
     metrics = ("loss", "accuracy") if len(axes) == 2 else ("accuracy",)
     for axis, metric in zip(axes, metrics):
-        for key, label, style in ((metric, "training", "-o"), (f"val_{metric}", "test", "--s")):
+        for key, label, style in ((metric, "training", "-o"), (f"val_{metric}", "validation", "--s")):
             values = curves.get(key)
             if values:
                 axis.plot(np.arange(1, len(values) + 1), values, style, label=f"{_(label)} {_(metric)}", markersize=4)

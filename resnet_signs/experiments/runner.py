@@ -22,7 +22,7 @@ from resnet_signs.experiments.settings import PRESETS, Settings, default_budget,
 from resnet_signs.experiments.signs import Signs
 
 #: Bump when the JSON layout or an experiment's meaning changes: old caches are then ignored.
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,7 @@ class Outcome:
 
 def default_cache_dir() -> Path:
     """``experiments-cache/`` in the checkout (``RESNET_SIGNS_EXPERIMENTS`` overrides)."""
-    value = os.environ.get("RESNET_SIGNS_EXPERIMENTS")
-    return Path(value).expanduser().resolve() if value else paths.PROJECT_ROOT / "experiments-cache"
+    return paths.experiments_dir()
 
 
 def cache_stem(name: str, budget: str, settings: Settings) -> str:

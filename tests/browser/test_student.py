@@ -47,7 +47,8 @@ def _cut_notebook(answer_sample: str) -> dict:
 @pytest.fixture(scope="module")
 def student_lab(tmp_path_factory, start_lab):
     root = tmp_path_factory.mktemp("student")
-    shutil.copy(RELEASE, root / RELEASE.name)  # what `make lab` opens first
+    (root / "residual_networks").mkdir()
+    shutil.copy(RELEASE, root / "residual_networks" / RELEASE.name)  # what `make lab` opens first
     for name, sample in (("right", "solution"), ("wrong", "identity-shortcut-after-relu")):
         (root / f"{name}.ipynb").write_text(json.dumps(_cut_notebook(sample)))
     server = start_lab("student", root, tmp_path_factory.mktemp("student-config"))

@@ -61,12 +61,13 @@ def plot_training_curves(results, depth: int | None = None, ax=None):
     return ax
 
 
-def plot_gradient_norms(results, ax=None):
+def plot_gradient_norms(results, ax=None, title: str = "Gradient norm per layer"):
     """Per-layer gradient norm (log scale) against layer index; mean over seeds with a min-max band.
 
     Args:
         results: a ``GradientNorms``, a list of them, or ``GradientResults``.
         ax: matplotlib axes (a new figure when ``None``).
+        title: the axes' title, shown in the notebook's language when the catalogues know it.
     """
     ax = _axes(ax)
     norms = getattr(results, "norms", results)
@@ -80,13 +81,14 @@ def plot_gradient_norms(results, ax=None):
         x = np.arange(1, values.shape[1] + 1)
         style = "-" if step == 0 else "--"
         width = 1.0 + depths.index(depth)
-        label = f"{'ResNet' if residual else 'plain'}-{depth}, " + ("at init" if step == 0 else f"after {step} steps")
+        when = _("at init") if step == 0 else i18n.format("after {steps} steps", steps=step)
+        label = f"{'ResNet' if residual else 'plain'}-{depth}, {when}"
         ax.plot(x, values.mean(axis=0), style, lw=width, color=_color(residual), label=label)
         if len(values) > 1:
             ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=_color(residual), alpha=0.15)
     ax.set_yscale("log")
     ax.set(xlabel=_("conv layer (1 = closest to the input)"), ylabel="||dLoss/dW||",
-           title=_("Gradient norm per layer"))
+           title=_(title))
     ax.legend(fontsize="small")
     return ax
 

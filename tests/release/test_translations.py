@@ -116,3 +116,18 @@ def test_a_malformed_catalogue_is_named(tmp_path):
     wrong.write_text("language: fr\ncells: {}\n")
     with pytest.raises(ReleaseError, match="unknown language 'fr'"):
         tr.load(wrong)
+
+
+def test_a_solution_keeps_its_outputs_when_only_its_prose_changed(tmp_path):
+    code = nbformat.v4.new_code_cell("print(1)", id="c1")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    committed = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("old prose", id="m1"), code])
+    path = tmp_path / "solution.ipynb"
+    nbformat.write(committed, path)
+    fresh = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("新的文字", id="m1"),
+                                            nbformat.v4.new_code_cell("print(1)", id="c1")])
+    reused = nbs.outputs_from(fresh, path)
+    assert reused.cells[0].source == "新的文字" and reused.cells[1].outputs[0].text == "1\n"
+    fresh.cells[1].source = "print(2)"
+    assert nbs.outputs_from(fresh, path) is None  # changed code: its outputs would lie
+    assert nbs.outputs_from(fresh, tmp_path / "missing.ipynb") is None

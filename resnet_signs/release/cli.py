@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             print(line)
         return 0
     if args.check:
-        stale = release(args.assignment, check=True)
+        stale = release(args.assignment, check=True, languages=args.language)
         for line in stale:
             print(f"stale: {line}", file=sys.stderr)
         if stale:

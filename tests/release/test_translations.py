@@ -131,3 +131,8 @@ def test_a_solution_keeps_its_outputs_when_only_its_prose_changed(tmp_path):
     fresh.cells[1].source = "print(2)"
     assert nbs.outputs_from(fresh, path) is None  # changed code: its outputs would lie
     assert nbs.outputs_from(fresh, tmp_path / "missing.ipynb") is None
+
+
+def test_an_unknown_language_is_a_clear_error(tmp_path):
+    with pytest.raises(ReleaseError, match="unknown language 'fr': choose from en, zh_CN, zh_TW"):
+        release(check=True, languages=["fr"], log=lambda line: None)

@@ -156,6 +156,8 @@ def execute_solution(b: Build) -> None:
     """Run the solution top to bottom (full training); keep its outputs, minus dataset images
     and TensorFlow's native log lines.
 
+    Each edition (English, then each translation) runs in its own kernel. With ``reuse_outputs``
+    an edition whose code cells equal its committed solution's takes that one's outputs instead.
     Skipped with ``--no-execute`` and ``--check`` (which compares cells, not outputs).
     """
     if b.check:

@@ -228,11 +228,10 @@ def language_check(language: str) -> Check:
     return Check(True, f"language: {language}", f"figures use {family}")
 
 
-def use_language(language: str) -> Check:
-    """The translated notebooks' first code cell: hints and figures in ``language``; prints one line."""
-    check = language_check(language)
-    print(check)
-    return check
+def use_language(language: str) -> None:
+    """The translated notebooks' first code cell: hints and figures in ``language``; prints one ✓/✗ line
+    (and returns nothing, so the cell shows that line only)."""
+    print(language_check(language))
 
 
 def setup(seed: int = DEFAULT_SEED, verbose: bool = True, quick: bool = False,

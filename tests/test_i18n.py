@@ -134,3 +134,17 @@ def test_a_stale_or_missing_mo_is_reported_and_rebuilt(tmp_path):
     assert compile_catalogues(check=True, locale_dir=tmp_path) == []
     (folder / "resnet_signs.po").write_text('msgid "shortcut"\nmsgstr "捷径"\n', encoding="utf-8")
     assert compile_catalogues(check=True, locale_dir=tmp_path)[0].endswith("(out of date with resnet_signs.po)")
+
+
+def test_the_language_cell_prints_one_line_and_switches_the_hints(capsys):
+    from resnet_signs.notebook import use_language
+
+    try:
+        assert use_language("zh_TW") is None
+        out = capsys.readouterr().out
+        assert out.startswith("✓ language: zh_TW") or "fonts-noto-cjk" in out, out
+        assert i18n.current() == "zh_TW"
+        use_language("klingon")
+        assert "✗ language 'klingon' — unknown language 'klingon'" in capsys.readouterr().out
+    finally:
+        i18n.use(None)

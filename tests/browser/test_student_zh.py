@@ -28,7 +28,7 @@ def _cut_notebook() -> dict:
         text = "".join(cell["source"])
         if cell["cell_type"] == "markdown" and text.startswith("# "):
             keep.append(cell)
-        elif cell["cell_type"] == "code" and ("use_language(" in text or "setup()" in text or text.startswith("import numpy")):
+        elif cell["cell_type"] == "code" and ("use_language(" in text or "setup(" in text or text.startswith("import numpy")):
             keep.append(cell)
         elif grade_id(cell) == "identity_block":
             keep.append(dict(cell, source=answer["source"]))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -43,11 +42,11 @@ def test_the_traditional_chinese_notebook_shows_chinese_prose_and_a_chinese_hint
     if "CJK" not in fonts:
         pytest.skip("no CJK font for the browser: run `make fonts-deps` (apt-get install fonts-noto-cjk)")
     root = tmp_path / "zh"
-    root.mkdir()
-    (root / "zh.ipynb").write_text(json.dumps(_cut_notebook()))
+    (root / "residual_networks").mkdir(parents=True)  # where the student lab opens the assignment
+    (root / "residual_networks" / "Residual_Networks.ipynb").write_text(json.dumps(_cut_notebook()))
     server = start_lab("student", root, tmp_path / "config")
     try:
-        page.goto(server.link("/lab/tree/zh.ipynb") + "&reset")
+        page.goto(server.link("/lab/tree/residual_networks/Residual_Networks.ipynb") + "&reset")
         page.locator(".jp-NotebookPanel:visible .jp-Cell").first.wait_for()
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=90_000)
         page.get_by_role("menuitem", name="Run", exact=True).click()

@@ -34,7 +34,7 @@ def _cut_notebook(answer_sample: str) -> dict:
         text = "".join(cell["source"])
         if cell["cell_type"] == "markdown" and text.startswith("# "):
             keep.append(cell)  # the title: the page's H1
-        elif cell["cell_type"] == "code" and ("setup()" in text or text.startswith("import numpy")):
+        elif cell["cell_type"] == "code" and ("setup(" in text or text.startswith("import numpy")):
             keep.append(cell)
         elif grade_id(cell) == "identity_block":
             keep.append(dict(cell, source=answer["source"]))

@@ -11,7 +11,7 @@ SIGNS_SOURCE ?= ../shared/data/signs
 DATA      := data/train_signs.h5 data/test_signs.h5
 OUT       ?= out
 
-.PHONY: install data test demo release expected grade pretrained bench lab lab-instructor clean browser-deps sandbox-deps screenshots
+.PHONY: install data test demo release expected grade pretrained bench lab lab-instructor clean browser-deps sandbox-deps fonts-deps screenshots
 
 install: $(STAMP)
 
@@ -38,7 +38,7 @@ $(DATA) &: FORCE | $(STAMP)
 
 FORCE:
 
-test: $(STAMP) $(DATA) browser-deps sandbox-deps
+test: $(STAMP) $(DATA) browser-deps sandbox-deps fonts-deps
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).
@@ -50,6 +50,14 @@ browser-deps:
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium \
 	  || echo "browser-deps: could not install chromium; the browser tests will skip"; \
 	else echo "browser-deps: no apt-get; the browser tests will skip (need /usr/bin/chromium)"; fi
+
+# The Chinese editions' figures (matplotlib) and the browser need a CJK font: Debian's Noto CJK.
+fonts-deps:
+	@if fc-list :lang=zh-tw 2>/dev/null | grep -q CJK; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q fonts-noto-cjk \
+	  || echo "fonts-deps: could not install fonts-noto-cjk; Chinese figure labels would show empty boxes"; \
+	else echo "fonts-deps: no apt-get; install a Noto CJK font for the Chinese editions' figures"; fi
 
 # The grader's sandbox prefers bubblewrap (a whitelist filesystem); without it, it falls back to
 # util-linux unshare, which the isolation tests also cover.
@@ -85,8 +93,10 @@ pretrained: $(STAMP) $(DATA)
 bench: $(STAMP) $(DATA)
 	$(BIN)/python -m benchmarks
 
+# `make lab LAB_LANG=zh_CN` (or zh_TW) opens a translated edition (not LANG: that is the locale).
+LAB_LANG ?= en
 lab: $(STAMP) $(DATA)
-	$(BIN)/resnet-signs lab --role student
+	$(BIN)/resnet-signs lab --role student --lang $(LAB_LANG)
 
 lab-instructor: $(STAMP) $(DATA)
 	$(BIN)/resnet-signs lab --role instructor

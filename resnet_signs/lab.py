@@ -28,9 +28,13 @@ from resnet_signs.errors import CourseError, UsageError
 
 ROLES = ("student", "instructor")
 
-#: The notebook a student opens, relative to the folder of the released notebooks (``assignments/``
-#: in a checkout; the folder ``resnet-signs notebooks get`` copied them into otherwise).
-STUDENT_NOTEBOOK = Path("residual_networks") / "Residual_Networks.ipynb"
+#: The folder a student's JupyterLab serves, relative to the project root: both released notebooks.
+STUDENT_ROOT = Path("assignments")
+#: The notebooks a student is offered, relative to that folder; the first (the graded assignment) opens first.
+STUDENT_NOTEBOOKS = (
+    (Path("residual_networks") / "Residual_Networks.ipynb", "the graded assignment"),
+    (Path("why_resnets_work") / "Why_ResNets_Work.ipynb", "the optional lab"),
+)
 
 # nbgrader 0.9.6 names: server extensions (Python modules) and lab plugins (ids).
 _SERVER_EXTENSIONS = {
@@ -125,19 +129,32 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _root_and_start(role: str, root: Path | None) -> tuple[Path, str]:
+def student_notebooks(language: str = "en") -> list[tuple[Path, str]]:
+    """:data:`STUDENT_NOTEBOOKS` in ``language``'s edition: English, or the translation the release
+    writes in a language folder (``residual_networks/zh_TW/Residual_Networks.ipynb``)."""
+    from resnet_signs import i18n
+
+    try:
+        language = i18n.normalise(language)
+    except ValueError as exc:
+        raise UsageError(f"--lang: {exc}") from exc
+    if language == i18n.DEFAULT:
+        return list(STUDENT_NOTEBOOKS)
+    return [(path.parent / language / path.name, what) for path, what in STUDENT_NOTEBOOKS]
+
+
+def _root_and_start(role: str, root: Path | None, language: str = "en") -> tuple[Path, str]:
     """The folder the server serves and the page it opens first, for ``role``."""
     if role == "student":
         checkout = paths.checkout_root()
         # In a checkout the committed release; installed, the copy `notebooks get` made here.
-        notebooks = checkout / "assignments" if checkout else Path.cwd()
-        root = root or notebooks / STUDENT_NOTEBOOK.parent
-        notebook = root / STUDENT_NOTEBOOK.name
-        if not notebook.is_file():
+        root = root or (checkout / STUDENT_ROOT if checkout else Path.cwd())
+        first = student_notebooks(language)[0][0]
+        if not (root / first).is_file():
             fix = "run `make release` first" if checkout else (
                 "run `resnet-signs notebooks get` here first (it copies the student notebooks into this folder)")
-            raise LabError(f"no student notebook at {notebook}: {fix}")
-        return root, f"/lab/tree/{STUDENT_NOTEBOOK.name}"
+            raise LabError(f"no student notebook at {root / first}: {fix}")
+        return root, f"/lab/tree/{first.as_posix()}"
     root = root or paths.course_dir()
     if not (root / "nbgrader_config.py").is_file():
         raise LabError(f"{root} is not an nbgrader course directory (no nbgrader_config.py). The course directory "
@@ -154,6 +171,7 @@ def start(
     config_dir: Path | None = None,
     open_browser: bool = False,
     ready_timeout: float = 90.0,
+    language: str = "en",
 ) -> LabServer:
     """Start JupyterLab for ``role`` on 127.0.0.1 and wait until it answers.
 
@@ -164,13 +182,14 @@ def start(
         config_dir: the role's Jupyter config folder (default :func:`default_config_dir`).
         open_browser: let Jupyter open the start page in the user's browser.
         ready_timeout: seconds to wait for the server to answer.
+        language: which edition a student opens (``en``, ``zh_CN``, ``zh_TW``).
 
     Returns:
         The running :class:`LabServer`.
     """
     if port is not None and not 0 < port < 65536:
         raise UsageError(f"--port must be between 1 and 65535. Received: {port}")
-    root, start_path = _root_and_start(role, Path(root) if root else None)
+    root, start_path = _root_and_start(role, Path(root) if root else None, language)
     config_dir = write_role_config(role, config_dir or default_config_dir(role))
     port = port or free_port()
     token = secrets.token_hex(16)
@@ -219,6 +238,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role", choices=ROLES, default="student", help="which nbgrader tools to enable")
     parser.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
+    parser.add_argument("--lang", default="en", metavar="LANG",
+                        help="the student notebook's language: en (default), zh_CN or zh_TW")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -227,8 +248,12 @@ def run(args: argparse.Namespace) -> int:
     # where the shell started us with SIGINT ignored; the server is then never orphaned.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
-    server = start(args.role, port=args.port)
-    print(f"JupyterLab ({args.role}) is running at:\n  {server.link()}\nPress Ctrl-C to stop.", flush=True)
+    server = start(args.role, port=args.port, language=args.lang)
+    print(f"JupyterLab ({args.role}) is running at:\n  {server.link()}", flush=True)
+    if args.role == "student":
+        for notebook, what in student_notebooks(args.lang):
+            print(f"  {what}: {server.link('/lab/tree/' + notebook.as_posix())}", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
     if not args.no_browser:
         webbrowser.open(server.link())
     try:

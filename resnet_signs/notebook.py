@@ -6,7 +6,8 @@
   prints one ✓/✗ line per check.
 - :func:`training_budget` is the ``train()`` configuration the notebook uses: the full recipe
   normally, a smoke run of seconds when nbgrader executes the notebook (``NBGRADER_EXECUTION``,
-  set by ``nbgrader validate``/``autograde``) or when ``RESNET_SIGNS_QUICK=1``.
+  set by ``nbgrader validate``/``autograde``), when the notebook calls ``setup(quick=True)``
+  (:func:`use_quick`) or when ``RESNET_SIGNS_QUICK=1``.
 - :func:`stage_summary` / :func:`print_stage_summary` print a ResNet's output shape per stage,
   a short alternative to the wall of ``model.summary()``.
 """
@@ -64,8 +65,31 @@ class Check:
 # --- Budget -----------------------------------------------------------------------------------
 
 
+#: Whether the notebook asked for the smoke budget with :func:`use_quick`.
+_quick_asked = False
+
+
+def use_quick(on: bool = True) -> None:
+    """Ask, from inside a notebook, for the smoke budget (``True``), or withdraw that request (``False``).
+
+    ``False`` does not force the full recipe: nbgrader and ``RESNET_SIGNS_QUICK=1`` (as in
+    ``resnet-signs demo``) still ask for the smoke budget, so a notebook that says
+    ``setup(quick=False)`` stays fast wherever it is run for checking.
+
+    Raises:
+        UsageError: ``on`` is not True or False.
+    """
+    global _quick_asked
+    if not isinstance(on, bool):
+        raise UsageError(f"quick must be True or False. Received: quick={on!r}")
+    _quick_asked = on
+
+
 def quick_reason() -> str | None:
     """Why the smoke budget applies (``"NBGRADER_EXECUTION=autograde"``, ...), or ``None``.
+
+    Any of these asks for it: nbgrader executing the notebook, the notebook's
+    :func:`use_quick` (``setup(quick=True)``), ``RESNET_SIGNS_QUICK=1`` in the environment.
 
     Raises:
         UsageError: ``RESNET_SIGNS_QUICK`` is set to something other than 0 or 1.
@@ -73,6 +97,8 @@ def quick_reason() -> str | None:
     nbgrader = paths.nbgrader_execution()
     if nbgrader:
         return f"{paths.NBGRADER_ENV}={nbgrader}"
+    if _quick_asked:
+        return "setup(quick=True)"
     quick = paths.quick_setting()
     if quick not in ("", "0", "1"):
         raise UsageError(f"{QUICK_ENV} must be 0 or 1. Received: {QUICK_ENV}={quick!r}")
@@ -206,7 +232,30 @@ def enable_memory_growth(config) -> Check:
     return Check(True, f"device: {len(gpus)} GPU(s), memory growth on (a shared GPU is not monopolised)")
 
 
-def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
+def language_check(language: str) -> Check:
+    """Switch hints and figures to ``language`` and find a font that has its glyphs."""
+    from resnet_signs import i18n, plots
+
+    try:
+        language = i18n.use(language)
+    except ValueError as exc:
+        return Check(False, f"language {language!r}", str(exc))
+    if language == i18n.DEFAULT:
+        return Check(True, "language: en")
+    family = plots.configure_fonts(language)
+    if family is None:
+        return Check(False, f"language: {language}", "no CJK font found: install fonts-noto-cjk (apt) for the figures")
+    return Check(True, f"language: {language}", f"figures use {family}")
+
+
+def use_language(language: str) -> None:
+    """The translated notebooks' first code cell: hints and figures in ``language``; prints one ✓/✗ line
+    (and returns nothing, so the cell shows that line only)."""
+    print(language_check(language))
+
+
+def setup(seed: int = DEFAULT_SEED, verbose: bool = True, quick: bool = False,
+          language: str | None = None) -> list[Check]:
     """Check the environment, configure the device, fix the seeds, and print the report.
 
     Nothing here raises: a missing data file or a version mismatch becomes a ✗ line that
@@ -215,6 +264,10 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
     Args:
         seed: seed for Python's ``random``, NumPy and the backend (``keras.utils.set_random_seed``).
         verbose: print one line per check.
+        quick: ``True`` asks for the smoke training budget (:func:`use_quick`); ``False``
+            leaves the choice to the environment (nbgrader, ``RESNET_SIGNS_QUICK``).
+        language: hints and figure labels in this language from now on (``zh_CN``, ``zh_TW``;
+            the translated notebooks call :func:`use_language` in a cell of their own instead).
 
     Returns:
         The checks, in the order printed.
@@ -222,7 +275,10 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
     import keras
     import tensorflow as tf
 
+    use_quick(quick)
     checks = environment_checks()
+    if language is not None:
+        checks.append(language_check(language))
     checks.append(enable_memory_growth(tf.config))
     keras.utils.set_random_seed(seed)
     checks.append(Check(True, f"random seed {seed} (Python, NumPy, {keras.backend.backend()})"))
@@ -230,7 +286,7 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True) -> list[Check]:
     if reason:
         checks.append(Check(True, "training budget: smoke run", f"{reason} asks for a run of seconds"))
     else:
-        checks.append(Check(True, "training budget: full recipe", f"set {QUICK_ENV}=1 for a run of seconds"))
+        checks.append(Check(True, "training budget: full recipe", "setup(quick=True) asks for a run of seconds"))
     if verbose:
         for check in checks:
             print(check)

@@ -195,6 +195,13 @@ def interpreter_scripts_on_path():
         yield
     finally:
         os.environ["PATH"] = old
+def language() -> str | None:
+    """The language of hints and figures asked for by ``RESNET_SIGNS_LANG`` (``zh_CN``, ...), if any.
+
+    The notebook's own setting (``setup(language=...)``, written by the release) comes first;
+    see :mod:`resnet_signs.i18n`.
+    """
+    return os.environ.get("RESNET_SIGNS_LANG") or None
 
 
 def executable_path() -> str:
@@ -209,3 +216,4 @@ _SANDBOX_PASSTHROUGH = ("CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "OMP_NUM_THRE
 def passed_to_sandbox() -> dict[str, str]:
     """The few variables of the grader's environment that the sandbox child inherits."""
     return {name: os.environ[name] for name in _SANDBOX_PASSTHROUGH if name in os.environ}
+

@@ -17,10 +17,49 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import MaxNLocator
 
+from resnet_signs import i18n
 from resnet_signs.errors import UsageError
+from resnet_signs.i18n import gettext as _
 
 #: The SIGNS classes are the number of raised fingers.
 CLASSES = 6
+
+
+#: Fonts with the glyphs of each language, as Debian's fonts-noto-cjk names them (first found wins).
+CJK_FONTS = {"zh_CN": ("Noto Sans CJK SC", "Noto Sans SC"), "zh_TW": ("Noto Sans CJK TC", "Noto Sans TC")}
+
+
+def configure_fonts(language: str | None = None) -> str | None:
+    """Let matplotlib draw ``language``'s labels (default: the current one, :mod:`resnet_signs.i18n`).
+
+    Latin text keeps the default font; Chinese glyphs fall back to a Noto CJK font (no empty
+    boxes). Fonts installed after matplotlib built its font cache are found too.
+
+    Returns:
+        The CJK family now in use, or ``None`` (English, or no CJK font installed).
+    """
+    from matplotlib import font_manager, rcParams
+
+    language = i18n.normalise(language or i18n.current())
+    wanted = CJK_FONTS.get(language)
+    if not wanted:
+        return None
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    if not names.intersection(wanted):  # installed after the cache was built: look once more
+        for path in font_manager.findSystemFonts():
+            if "cjk" in path.lower() or "notosanssc" in path.lower() or "notosanstc" in path.lower():
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        names = {f.name for f in font_manager.fontManager.ttflist}
+    family = next((name for name in wanted if name in names), None)
+    if family is None:
+        return None
+    # A list of families: matplotlib takes each glyph from the first that has it, so Latin text
+    # keeps DejaVu Sans and Chinese comes from the CJK font.
+    rcParams["font.family"] = ["DejaVu Sans", family]
+    return family
 
 
 def class_indices(y, name: str = "labels") -> np.ndarray:
@@ -43,7 +82,7 @@ def class_indices(y, name: str = "labels") -> np.ndarray:
 
 
 def plot_history(history, ax=None):
-    """Loss and accuracy per epoch, for training and (when present) test data.
+    """Loss and accuracy per epoch, for training and (when present) validation data.
 
     Args:
         history: a ``keras.callbacks.History``-like object with a ``.history`` dict, or the dict
@@ -71,14 +110,14 @@ def plot_history(history, ax=None):
         fig = ax.figure
     metrics = ("loss", "accuracy") if len(axes) == 2 else ("accuracy",)
     for axis, metric in zip(axes, metrics):
-        for key, label, style in ((metric, "training", "-o"), (f"val_{metric}", "test", "--s")):
+        for key, label, style in ((metric, "training", "-o"), (f"val_{metric}", "validation", "--s")):
             values = curves.get(key)
             if values:
-                axis.plot(np.arange(1, len(values) + 1), values, style, label=f"{label} {metric}", markersize=4)
-        axis.set_xlabel("epoch")
+                axis.plot(np.arange(1, len(values) + 1), values, style, label=f"{_(label)} {_(metric)}", markersize=4)
+        axis.set_xlabel(_("epoch"))
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axis.set_ylabel(metric)
-        axis.set_title(f"{metric.capitalize()} per epoch")
+        axis.set_ylabel(_(metric))
+        axis.set_title(_(f"{metric.capitalize()} per epoch"))
         if metric == "accuracy":
             axis.set_ylim(0, 1.02)
         axis.grid(alpha=0.3)
@@ -130,9 +169,10 @@ def plot_confusion_matrix(y_true, y_pred, ax=None, classes: int = CLASSES):
             ax.text(j, i, str(matrix[i, j]), ha="center", va="center", color=colour)
     ax.set_xticks(range(classes))
     ax.set_yticks(range(classes))
-    ax.set_xlabel("predicted number of fingers")
-    ax.set_ylabel("true number of fingers")
-    ax.set_title(f"Confusion matrix: {total} images, accuracy {accuracy:.1%}")
+    ax.set_xlabel(_("predicted number of fingers"))
+    ax.set_ylabel(_("true number of fingers"))
+    ax.set_title(i18n.format("Confusion matrix: {total} images, accuracy {accuracy}", total=total,
+                             accuracy=f"{accuracy:.1%}"))
     return fig
 
 
@@ -166,9 +206,10 @@ def show_examples(x, y, n: int = 6):
     fig, axes = plt.subplots(1, shown, figsize=(1.9 * shown, 2.2), layout="constrained", squeeze=False)
     for index, axis in enumerate(axes[0]):
         axis.imshow(images[index].squeeze())
-        axis.set_title(f"#{index}: {labels[index]} finger{'' if labels[index] == 1 else 's'}", fontsize=9)
+        finger = "#{index}: {label} finger" if labels[index] == 1 else "#{index}: {label} fingers"
+        axis.set_title(i18n.format(finger, index=index, label=labels[index]), fontsize=9)
         axis.axis("off")
-    fig.suptitle(f"The first {shown} of {len(images)} images, with their labels")
+    fig.suptitle(i18n.format("The first {shown} of {total} images, with their labels", shown=shown, total=len(images)))
     return fig
 
 
@@ -204,14 +245,16 @@ def show_misclassified(x, y_true, y_pred, n: int = 6):
     if len(shown) == 0:
         fig, ax = plt.subplots(figsize=(6, 1), layout="constrained")
         ax.axis("off")
-        ax.set_title(f"No misclassified images: all {len(t)} predictions are correct")
+        ax.set_title(i18n.format("No misclassified images: all {total} predictions are correct", total=len(t)))
         return fig
     fig, axes = plt.subplots(1, len(shown), figsize=(1.9 * len(shown), 2.4), layout="constrained", squeeze=False)
     for axis, index in zip(axes[0], shown):
         axis.imshow(images[index].squeeze())
-        axis.set_title(f"#{index}: true {t[index]}\npredicted {p[index]}", fontsize=9)
+        axis.set_title(i18n.format("#{index}: true {true}\npredicted {predicted}", index=index, true=t[index],
+                                   predicted=p[index]), fontsize=9)
         axis.axis("off")
-    fig.suptitle(f"{len(wrong)} of {len(t)} images misclassified (first {len(shown)} shown)")
+    fig.suptitle(i18n.format("{wrong} of {total} images misclassified (first {shown} shown)", wrong=len(wrong),
+                             total=len(t), shown=len(shown)))
     return fig
 
 
@@ -233,17 +276,18 @@ def show_prediction(image, probabilities, title: str = "Your image"):
         1, 2, figsize=(7, 2.8), layout="constrained", gridspec_kw={"width_ratios": [1, 1.6]}
     )
     left.imshow(image)
-    left.set_title(title)
+    left.set_title(_(title))
     left.axis("off")
     bars = right.barh(range(len(probs)), probs, color="lightgray", edgecolor="black")
     bars[predicted].set_hatch("//")
     for k, value in enumerate(probs):
         right.text(min(value + 0.02, 0.85), k, f"{value:.2f}", va="center")
     right.set_yticks(range(len(probs)))
-    right.set_ylabel("number of fingers")
-    right.set_xlabel("probability")
+    right.set_ylabel(_("number of fingers"))
+    right.set_xlabel(_("probability"))
     right.set_xlim(0, 1)
-    right.set_title(f"Predicted: {predicted} fingers (probability {probs[predicted]:.2f})")
+    right.set_title(i18n.format("Predicted: {predicted} fingers (probability {probability})", predicted=predicted,
+                                probability=f"{probs[predicted]:.2f}"))
     return fig
 
 
@@ -343,12 +387,12 @@ def _draw_block(ax, main, shortcut, title):
         x = bx + half
     ax.plot([x, add_x], [top, top], color="black", linewidth=1)
     _arrow(ax, (add_x, top), (add_x, 0.25))
-    ax.text(n / 2 if not shortcut else 1.2, top + 0.12, "shortcut (skip connection)", ha="center", va="bottom",
+    ax.text(n / 2 if not shortcut else 1.2, top + 0.12, _("shortcut (skip connection)"), ha="center", va="bottom",
             fontsize=8, style="italic")  # fmt: skip
-    ax.text((1 + n) / 2, -0.5, "main path", ha="center", va="top", fontsize=8, style="italic")
+    ax.text((1 + n) / 2, -0.5, _("main path"), ha="center", va="top", fontsize=8, style="italic")
     ax.set_xlim(-0.5, out_x + 0.5)
     ax.set_ylim(-0.8, top + 0.55)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(_(title), fontsize=10)
     return fig

@@ -10,7 +10,7 @@ import pytest
 
 from resnet_signs import cli
 from resnet_signs.errors import UsageError
-from resnet_signs.experiments import gradients, identity, nets, runner, settings, shortcuts, signs
+from resnet_signs.experiments import depth, fit, gradients, identity, nets, runner, settings, shortcuts, signs, verdicts
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,12 @@ def test_zeroed_residual_block_returns_its_non_negative_input_exactly():
     assert demo["is_identity"] is True
     assert demo["max_abs_difference"] == 0.0
     np.testing.assert_array_equal(demo["output"], demo["input"])
+
+
+def test_batchnorm_undoes_a_shrunk_kernel_so_only_gamma_and_beta_can_zero_the_main_path():
+    demo = identity.identity_demo()
+    # Without BatchNorm, W * 0.1 would shrink the output tenfold (a change of 90%).
+    assert 0.0 < demo["w_shrunk_change"] < 0.15
 
 
 def test_zeroed_plain_block_loses_the_input_and_negative_inputs_are_clipped():
@@ -158,6 +164,102 @@ def test_budget_reads_the_quick_switch_as_the_main_notebook_does(monkeypatch):
     monkeypatch.setenv("RESNET_SIGNS_QUICK", "yes")
     with pytest.raises(UsageError, match="^RESNET_SIGNS_QUICK must be 0 or 1"):
         settings.default_budget()
+def test_the_notebook_picks_the_budget_but_the_environment_can_ask_for_smoke(monkeypatch):
+    monkeypatch.delenv("RESNET_SIGNS_QUICK", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    try:
+        settings.use_budget("full")
+        assert settings.default_budget() == "full"
+        monkeypatch.setenv("RESNET_SIGNS_QUICK", "1")
+        assert settings.default_budget() == "smoke"
+    finally:
+        settings.use_budget(None)
+    with pytest.raises(UsageError, match="^budget must be one of full, quick, smoke. Received: budget='long'$"):
+        settings.use_budget("long")
+
+
+def test_every_budget_trains_each_configuration_with_three_seeds_and_the_depth_one_reaches_56_layers():
+    for name in ("depth", "gradients", "extra-block", "shortcuts"):
+        for budget in ("full", "quick"):
+            assert settings.settings_for(name, budget).seeds >= 3, (name, budget)
+    assert max(settings.settings_for("depth", "quick").depths) >= 56
+    assert max(settings.settings_for("depth", "full").depths) >= 56
+
+
+def test_learning_rate_warms_up_then_decays_to_zero():
+    schedule = fit.schedule(fit.Recipe(epochs=4, learning_rate=0.05, warmup_epochs=1), steps_per_epoch=10)
+    assert float(schedule(0)) == 0.0 and float(schedule(10)) == pytest.approx(0.05)
+    assert float(schedule(25)) < 0.05 and float(schedule(40)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_training_error_is_measured_in_inference_mode_after_bn_reestimation(tiny_signs):
+    model = nets.build_net(8, True, seed=0)
+    result = fit.train(model, tiny_signs, fit.Recipe(epochs=1, batch_size=16), seed=0)
+    assert result.train_error == fit.error_rate(model, tiny_signs.x_train, tiny_signs.y_train)
+    assert len(result.train_errors) == 1
+
+
+# --- verdicts: computed from the results -----------------------------------------------------
+
+def _depth_results(plain_56, resnet_56):
+    runs = []
+    for seed in range(3):
+        for residual, deep in ((False, plain_56), (True, resnet_56)):
+            runs.append(depth.DepthRun(20, residual, seed, 1, 0.10, 0.5, [0.2, 0.1]))
+            runs.append(depth.DepthRun(56, residual, seed, 1, deep[seed], 0.5, [0.3, deep[seed]]))
+    return depth.DepthResults(runs)
+
+
+def test_depth_summary_has_per_seed_errors_and_verdicts_counted_seed_by_seed():
+    data = verdicts.summary("depth", _depth_results([0.30, 0.20, 0.05], [0.10, 0.02, 0.12]))
+    assert data["experiment"] == "depth"
+    assert data["train_error"]["plain"] == {"20": [0.10, 0.10, 0.10], "56": [0.30, 0.20, 0.05]}
+    assert data["train_error"]["resnet"]["56"] == [0.10, 0.02, 0.12]
+    plain, resnet = data["verdicts"]
+    assert (plain["holds_in"], plain["seeds"]) == (2, 3)  # 0.05 at 56 is not above 0.10 at 20
+    assert (resnet["holds_in"], resnet["seeds"]) == (2, 3)  # 0.12 at 56 is above 0.10
+    assert plain["text"] == ("plain: training error at depth 56 above depth 20 in 2/3 seeds "
+                             "(mean 0.100 at 20, 0.183 at 56)")
+    json.dumps(data)  # JSON-ready
+
+
+def test_extra_block_verdicts_compare_each_extension_with_its_own_base():
+    runs = []
+    for seed, (base, res, plain) in enumerate([(0.1, 0.1, 0.3), (0.2, 0.1, 0.1), (0.1, 0.2, 0.4)]):
+        runs += [identity.ExtraBlockRun(seed, "base", base, 0.5, 0, 0, 0, 0),
+                 identity.ExtraBlockRun(seed, "residual", res, 0.5, 3.0, 0.3, 1.0, 0.2),
+                 identity.ExtraBlockRun(seed, "plain", plain, 0.5, 1.0, 1.0, 1.0, 0.2)]
+    data = verdicts.summary("extra-block", identity.ExtraBlockResults(20, 3, 5e-3, runs))
+    residual, plain = data["verdicts"]
+    assert residual["holds_in"] == 2 and plain["holds_in"] == 2  # seed 2's residual and seed 1's plain fail
+    assert data["train_error"]["plain"] == [0.3, 0.1, 0.4]
+
+
+def test_gradient_verdicts_say_whether_the_deep_plain_net_explodes_or_vanishes(tiny_signs):
+    norms = [gradients.GradientNorms(56, residual, seed, 0, ["a", "b", "c"], values, 1.0)
+             for seed in range(2)
+             for residual, values in ((False, [900.0, 3.0, 1.0]), (True, [2.0, 1.0, 0.5]))]
+    data = verdicts.summary("gradients", gradients.GradientResults(norms))
+    assert data["first_over_last"]["plain-56"]["0"] == [900.0, 900.0]
+    (verdict,) = data["verdicts"]
+    assert verdict["holds_in"] == 2 and "larger toward the input" in verdict["text"]
+
+
+def test_show_prints_settings_and_verdicts_and_displays_the_summary_as_json(tmp_path, monkeypatch, capsys,
+                                                                            tiny_signs):
+    import IPython.display
+
+    from resnet_signs.experiments import display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(obj))
+    display.show("depth", "smoke", out=tmp_path, data=tiny_signs, depths=(8, 14))
+    out = capsys.readouterr().out
+    assert "smoke settings: depths=(8, 14), seeds=1, epochs=1" in out
+    assert "verdict: plain: training error at depth 14 above depth 8 in" in out
+    (obj,) = shown
+    assert isinstance(obj, IPython.display.JSON) and obj.data["experiment"] == "depth"
+    assert set(obj.data["train_error"]["plain"]) == {"8", "14"}
 
 
 # --- the CLI and the cache -------------------------------------------------------------------

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +64,13 @@ def test_missing_release_names_the_fix(tmp_path):
         lab.start("student", root=tmp_path, config_dir=tmp_path / "cfg")
 
 
+def test_student_lab_serves_both_released_notebooks():
+    root, start_path = lab._root_and_start("student", None)
+    assert start_path == "/lab/tree/residual_networks/Residual_Networks.ipynb"
+    for notebook, _ in lab.STUDENT_NOTEBOOKS:
+        assert (root / notebook).is_file(), notebook
+
+
 def test_instructor_needs_a_course_directory(tmp_path):
     with pytest.raises(CourseError, match="is not an nbgrader course directory"):
         lab.start("instructor", root=tmp_path, config_dir=tmp_path / "cfg")
@@ -84,6 +90,9 @@ def test_ctrl_c_stops_lab_cleanly(tmp_path):
             break
     url_line = next((ln for ln in lines if "?token=" in ln), None)
     assert url_line is not None, "".join(lines)
+    # Both notebooks are offered: the assignment (opened first) and the optional lab.
+    assert "residual_networks/Residual_Networks.ipynb" in url_line
+    assert any("why_resnets_work/Why_ResNets_Work.ipynb?token=" in ln for ln in lines), "".join(lines)
     port = url_line.split("127.0.0.1:")[1].split("/")[0]
     proc.send_signal(signal.SIGINT)
     rest, _ = proc.communicate(timeout=60)
@@ -91,3 +100,14 @@ def test_ctrl_c_stops_lab_cleanly(tmp_path):
     assert "Traceback" not in rest
     found = subprocess.run(["pgrep", "-f", f"ServerApp.port={port}"], capture_output=True, text=True)
     assert found.stdout.strip() == "", "the Jupyter server outlived `resnet-signs lab`"
+
+
+def test_a_student_can_open_each_language(tmp_path):
+    assert lab.student_notebooks()[0][0] == Path("residual_networks/Residual_Networks.ipynb")
+    assert [p for p, _ in lab.student_notebooks("zh-TW")] == [Path("residual_networks/zh_TW/Residual_Networks.ipynb"),
+                                                              Path("why_resnets_work/zh_TW/Why_ResNets_Work.ipynb")]
+    for language in ("zh_CN", "zh_TW"):
+        for notebook, _ in lab.student_notebooks(language):
+            assert (lab.paths.PROJECT_ROOT / lab.STUDENT_ROOT / notebook).is_file()
+    with pytest.raises(UsageError, match="--lang: unknown language 'fr'"):
+        lab.start("student", language="fr", config_dir=tmp_path)

@@ -13,7 +13,8 @@ from resnet_signs.notebook import Check
 def clean_env(monkeypatch):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     monkeypatch.delenv(notebook.QUICK_ENV, raising=False)
-    return monkeypatch
+    yield monkeypatch
+    notebook.use_quick(False)  # the notebook's request is module state: forget it after each test
 
 
 # --- training_budget --------------------------------------------------------------------------
@@ -36,6 +37,24 @@ def test_smoke_budget_under_nbgrader(clean_env, mode):
 def test_quick_env(clean_env, value, quick):
     clean_env.setenv(notebook.QUICK_ENV, value)
     assert notebook.training_budget() == (notebook.SMOKE_BUDGET if quick else notebook.FULL_BUDGET)
+
+
+def test_the_notebook_can_switch_quick_mode_on_and_off(clean_env, capsys):
+    notebook.setup(quick=True)
+    assert "✓ training budget: smoke run — setup(quick=True) asks for a run of seconds" in capsys.readouterr().out
+    assert notebook.training_budget() == notebook.SMOKE_BUDGET
+    notebook.setup(quick=False)
+    assert notebook.training_budget() == notebook.FULL_BUDGET
+    # quick=False withdraws the notebook's request; it does not outrank the environment's.
+    clean_env.setenv(notebook.QUICK_ENV, "1")
+    assert notebook.quick_reason() == f"{notebook.QUICK_ENV}=1"
+    clean_env.setenv("NBGRADER_EXECUTION", "autograde")
+    assert notebook.quick_reason() == "NBGRADER_EXECUTION=autograde"
+
+
+def test_bad_quick_choice_is_a_one_line_error():
+    with pytest.raises(UsageError, match=r"^quick must be True or False. Received: quick='yes'$"):
+        notebook.use_quick("yes")
 
 
 def test_budget_is_a_fresh_dict(clean_env):

@@ -41,7 +41,7 @@ def test_plot_history_draws_loss_and_accuracy_for_train_and_test():
     loss_ax, acc_ax = fig.axes
     assert loss_ax.get_title() == "Loss per epoch"
     assert acc_ax.get_title() == "Accuracy per epoch"
-    assert [line.get_label() for line in loss_ax.lines] == ["training loss", "test loss"]
+    assert [line.get_label() for line in loss_ax.lines] == ["training loss", "validation loss"]
     np.testing.assert_allclose(acc_ax.lines[1].get_ydata(), HISTORY["val_accuracy"])
     np.testing.assert_array_equal(acc_ax.lines[0].get_xdata(), [1, 2, 3])
     # Training and test differ by line style, not only by colour.

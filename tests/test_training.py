@@ -190,6 +190,21 @@ def test_train_ends_with_statistics_of_the_unaugmented_training_images(tiny_data
     np.testing.assert_allclose(model.get_layer("bn1").moving_mean.numpy(), conv_out.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
 
 
+def test_batchnorm_effect_resets_then_recovers_the_statistics_without_touching_the_model(tiny_data):
+    from resnet_signs.training import batchnorm_effect, train
+
+    model = tiny_model()
+    train(model, tiny_data, **TINY)  # seed 0: re-estimated after each epoch over the training images
+    before = [w.copy() for w in model.get_weights()]
+    (x_train, _), (x_val, y_val) = tiny_data
+    effect = batchnorm_effect(model, x_train / 255.0, x_val / 255.0, y_val, batch_size=TINY["batch_size"])
+    assert set(effect) == {"as_trained", "reset", "reestimated", "reestimation_s"}
+    # The same images in the same (seeded) order as train() used: the very same statistics come back.
+    assert effect["reestimated"] == effect["as_trained"]
+    assert all(0.0 <= effect[k] <= 1.0 for k in ("as_trained", "reset", "reestimated"))
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
 # --- the pretrained model ----------------------------------------------------------------------
 
 
@@ -258,7 +273,8 @@ def test_cli_trains_reference_resnet50_and_writes_what_it_claims(monkeypatch, ti
 
     out = tmp_path / "models" / "resnet50_signs.keras"
     argv = ["--data-dir", str(tiny_h5), "--out", str(out), "--epochs", "1", "--batch-size", "4",
-            "--max-steps-per-epoch", "2", "--bn-reestimation-images", "8", "--verbose", "0"]
+            "--max-steps-per-epoch", "2", "--bn-reestimation-images", "8", "--verbose", "0",
+            "--validation-per-class", "1"]
     assert cli(monkeypatch, "train", *argv) == 0
 
     metrics = json.loads(out.with_suffix(".metrics.json").read_text())
@@ -266,7 +282,16 @@ def test_cli_trains_reference_resnet50_and_writes_what_it_claims(monkeypatch, ti
                 "time_to_accuracy_s", "final", "config", "device", "versions", "parameters", "data"):
         assert key in metrics, key
     assert metrics["parameters"] == 23_600_006
-    assert metrics["data"] == {"train_images": 12, "test_images": 6}
+    # One photo per class held out for validation; the test set (no copy in training) evaluated once.
+    assert metrics["data"] == {"train_images": 6, "val_images": 6, "test_images": 6, "test_images_unseen": 6}
+    assert metrics["final"]["test_accuracy_unseen"] == metrics["final"]["test_accuracy"]
+    assert metrics["final"]["val_accuracy"] == metrics["history"]["val_accuracy"][-1]
+    # The README's row is generated from this file, numbers included.
+    from resnet_signs.training.summary import readme_lines
+
+    row = readme_lines(metrics)[-1]
+    assert "6 training images" in row and f"**{metrics['final']['val_accuracy']:.3f}**" in row
+    assert f"| {metrics['final']['test_accuracy']:.3f} | {metrics['final']['test_accuracy_unseen']:.3f} |" in row
     assert set(metrics["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == metrics["epochs"] == 1 for v in [*metrics["history"].values(), metrics["epoch_time_s"], metrics["train_time_s"]])
     accuracies = metrics["history"]["accuracy"] + metrics["history"]["val_accuracy"] + [metrics["final"]["test_accuracy"]]
@@ -281,10 +306,20 @@ def test_cli_trains_reference_resnet50_and_writes_what_it_claims(monkeypatch, ti
     model = load_pretrained(out)
     probs = model.predict(x_test.astype("float32") / 255.0, verbose=0)
     assert np.mean(probs.argmax(1) == y_test[0]) == pytest.approx(metrics["final"]["test_accuracy"])
-    loss = -np.mean(np.log(np.clip(probs[np.arange(len(probs)), y_test[0]], 1e-7, 1)))
-    assert loss == pytest.approx(metrics["final"]["test_loss"], rel=1e-3)
+    # The loss through Keras itself: it uses the softmax's logits, so a probability below 1e-7
+    # (common after two steps on six images) makes a loss recomputed from clipped probabilities differ.
     scores = model.evaluate(x_test.astype("float32") / 255.0, np.eye(6)[y_test[0]], verbose=0, return_dict=True)
     assert scores["accuracy"] == pytest.approx(metrics["final"]["test_accuracy"])
+    assert scores["loss"] == pytest.approx(metrics["final"]["test_loss"], rel=1e-3)
+
+
+def test_readme_summary_of_a_file_that_is_not_a_metrics_file_is_one_line(tmp_path, capsys):
+    from resnet_signs.training.summary import main
+
+    path = tmp_path / "x.metrics.json"
+    path.write_text('{"final": {}}')
+    assert main([str(path)]) == 2
+    assert capsys.readouterr().err.strip() == f"{path}: not a metrics file of `resnet-signs train` (no 'data')"
 
 
 # --- the notebook's budgets are train() settings --------------------------------------------------

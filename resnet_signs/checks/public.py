@@ -12,6 +12,7 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
+from resnet_signs import i18n
 from resnet_signs.checks import diagnose, expected
 from resnet_signs.checks.capture import capture_blocks, capture_models
 from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE, PUBLIC_STAND_INS
@@ -33,9 +34,10 @@ class CheckFailure(AssertionError):
         self.student_error = student_error
 
     def _render_traceback_(self) -> list[str]:
-        lines = self.hint.splitlines()
+        """The hint in the notebook's language (:func:`resnet_signs.i18n.current`), then the student's traceback."""
+        lines = i18n.translate_message(self.hint).splitlines()
         if self.student_error is not None:
-            lines += ["", "Your code raised it here:", *student_traceback(self.student_error)]
+            lines += ["", i18n.gettext("Your code raised it here:"), *student_traceback(self.student_error)]
         return lines
 
 
@@ -54,7 +56,7 @@ def _verdict(name: str, diagnosis, errors: list[BaseException] = ()) -> None:
         hint = f"✗ {name} builds a graph these checks cannot read ({one_line(exc)})"
     if hint:
         raise CheckFailure(hint, errors[0] if errors else None) from None
-    print(f"✓ {name}: all checks passed.")
+    print(i18n.format("✓ {name}: all checks passed.", name=name))
 
 
 def _block_test(block: str, target) -> None:
@@ -105,7 +107,7 @@ def resnet50_test(target) -> None:
     if hint:
         raise CheckFailure(hint) from None
     _with_student_blocks(target, want[f"{case.name}.summary"]["total_params"])
-    print("✓ ResNet50: all checks passed.")
+    print(i18n.format("✓ {name}: all checks passed.", name="ResNet50"))
 
 
 def _with_student_blocks(target, total_params: int) -> None:

@@ -20,6 +20,9 @@ _EXPORTS = {
     "identity_demo": "resnet_signs.experiments.identity",
     "run_or_load": "resnet_signs.experiments.runner",
     "EXPERIMENTS": "resnet_signs.experiments.runner",
+    "show": "resnet_signs.experiments.display",
+    "summary": "resnet_signs.experiments.verdicts",
+    "use_budget": "resnet_signs.experiments.settings",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,7 +1,8 @@
 """Experiment 1: does a deeper net train worse? Plain vs residual training error by depth.
 
-He et al. (2015, Fig. 6 and Table 6) found that CIFAR-10 plain nets' training error rises
-from 20 to 56 layers while the ResNets' falls. Here the same nets train on SIGNS.
+He et al. (2015, Fig. 6) found that CIFAR-10 plain nets' training error rises from 20 to 56
+layers while the ResNets' falls. Here the same nets train on SIGNS, every net with the same
+recipe and budget (``fit``).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ class DepthRun:
     residual: bool
     seed: int
     params: int
-    train_error: float  # last epoch, training mode (the paper's training curves)
-    test_error: float  # inference mode
-    train_errors: list[float]  # per epoch
+    train_error: float  # after training: inference mode, every training image, BN re-estimated
+    test_error: float  # the same on the test images
+    train_errors: list[float]  # per epoch, running error in training mode (the curves)
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """Experiment 3: a residual block can be the identity, so adding one need not hurt.
 
-``identity_demo`` shows the algebra: with ``W[l+2] = 0`` and ``b[l+2] = 0`` (here: the second
-conv's kernel and its batch norm's beta), ``a[l+2] = g(a[l]) = a[l]``, because ``a[l]`` came
-out of a ReLU and is non-negative. ``run`` shows the learning: blocks appended to a trained
-ResNet and trained with weight decay drift toward the identity and keep its accuracy, while
-the same layers without shortcuts must first learn to pass the signal through.
+``identity_demo`` shows the algebra for a block whose last conv is followed by BatchNorm,
+``z[l+2] = gamma * (W a[l+1] - mu) / sigma + beta``. BN divides by the batch's spread, so
+shrinking ``W`` (what weight decay does to it) leaves ``z[l+2]`` unchanged; what zeroes the
+main path is BN's own ``gamma = 0`` and ``beta = 0``. Then ``a[l+2] = g(0 + a[l]) = a[l]``,
+because ``a[l]`` came out of a ReLU and is non-negative. ``run`` shows the learning: blocks
+appended to a trained ResNet and trained with weight decay (on ``gamma`` and ``beta`` too)
+drift toward the identity, while the same layers without shortcuts cannot.
 """
 
 from __future__ import annotations
@@ -18,15 +20,24 @@ from resnet_signs.experiments import fit, nets
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
+#: How much ``identity_demo`` shrinks the last conv's kernel to show BN undoing the scale.
+W_SHRINK = 0.1
+
 
 def identity_demo(shape: tuple[int, int, int, int] = (2, 8, 8, 16), seed: int = 0) -> dict:
-    """Zero the last layer of a residual block and of its plain twin; feed both a ReLU output.
+    """Zero the last BatchNorm's ``gamma`` and ``beta`` in a residual block and its plain twin.
+
+    The blocks are ``nets.block``: conv -> BN -> ReLU -> conv -> BN (-> + a[l]) -> ReLU. Their
+    input ``a[l]`` is a ReLU output (non-negative), as inside a network.
 
     Returns:
         ``input`` and ``output`` (numpy arrays of ``shape``), ``max_abs_difference`` (0.0),
-        ``is_identity`` (True: bit-for-bit equal, in inference and training mode),
-        ``plain_output_max`` (0.0: the zeroed plain block outputs zeros, losing ``a[l]``) and
-        ``negative_input_passes`` (False: a negative input would be clipped by the final ReLU).
+        ``is_identity`` (True: the residual block's output equals its input bit for bit, in
+        inference and training mode), ``plain_output_max`` (0.0: the zeroed plain block outputs
+        zeros, losing ``a[l]``), ``negative_input_passes`` (False: a negative input would be
+        clipped by the final ReLU), and ``w_shrunk_change``: the largest relative change of the
+        main path's output (training mode, before zeroing) when the last conv's kernel is
+        multiplied by ``W_SHRINK`` — about 0: BatchNorm undoes the kernel's scale.
     """
     a_l = np.maximum(np.random.default_rng(seed).standard_normal(shape), 0).astype(np.float32)
     outputs = {}
@@ -34,8 +45,14 @@ def identity_demo(shape: tuple[int, int, int, int] = (2, 8, 8, 16), seed: int = 
         inputs = keras.Input(shape=shape[1:])
         model = keras.Model(inputs, nets.block(inputs, shape[-1], 1, "demo", residual=residual, seed=seed))
         conv, bn = model.get_layer("demo_2_conv"), model.get_layer("demo_2_bn")
-        conv.kernel.assign(np.zeros(conv.kernel.shape, np.float32))  # W[l+2] = 0
-        bn.beta.assign(np.zeros(bn.beta.shape, np.float32))  # b[l+2] = 0
+        if residual:
+            main_path = keras.Model(inputs, bn.output)
+            before = keras.ops.convert_to_numpy(main_path(a_l, training=True))
+            conv.kernel.assign(conv.kernel * W_SHRINK)  # what strong weight decay does to W[l+2]
+            after = keras.ops.convert_to_numpy(main_path(a_l, training=True))
+            shrunk_change = float(np.max(np.abs(after - before)) / np.max(np.abs(before)))
+        bn.gamma.assign(np.zeros(bn.gamma.shape, np.float32))  # gamma[l+2] = 0
+        bn.beta.assign(np.zeros(bn.beta.shape, np.float32))  # beta[l+2] = 0
         outputs[residual] = {mode: keras.ops.convert_to_numpy(model(a_l, training=mode)) for mode in (False, True)}
         if residual:
             negative = keras.ops.convert_to_numpy(model(-a_l - 1.0, training=False))
@@ -47,6 +64,7 @@ def identity_demo(shape: tuple[int, int, int, int] = (2, 8, 8, 16), seed: int = 
         "is_identity": bool(np.array_equal(out, a_l) and np.array_equal(outputs[True][True], a_l)),
         "plain_output_max": float(np.max(np.abs(outputs[False][False]))),
         "negative_input_passes": bool(np.array_equal(negative, -a_l - 1.0)),
+        "w_shrunk_change": shrunk_change,
     }
 
 
@@ -54,7 +72,7 @@ def identity_demo(shape: tuple[int, int, int, int] = (2, 8, 8, 16), seed: int = 
 class ExtraBlockRun:
     seed: int
     kind: str  # "base", "residual" or "plain"
-    train_error: float  # inference mode, whole training set
+    train_error: float  # inference mode, whole training set, after BN re-estimation
     test_error: float
     change_before: float  # ||out - in|| / ||in|| of the appended layers, when appended
     change_after: float  # the same after training with weight decay
@@ -114,20 +132,15 @@ def run(settings: Settings, data: Signs) -> ExtraBlockResults:
     for seed in range(settings.seeds):
         keras.backend.clear_session()
         base = nets.build_net(settings.base_depth, True, input_shape=data.image_shape, seed=seed)
-        fit.train(base, data, settings.recipe, seed=seed)
+        trained = fit.train(base, data, settings.recipe, seed=seed)
         base_weights = base.get_weights()
-        runs.append(ExtraBlockRun(seed, "base", fit.error_rate(base, data.x_train, data.y_train),
-                                  fit.error_rate(base, data.x_test, data.y_test), 0.0, 0.0, 0.0, 0.0))
+        runs.append(ExtraBlockRun(seed, "base", trained.train_error, trained.test_error, 0.0, 0.0, 0.0, 0.0))
         for residual in (True, False):
             base.set_weights(base_weights)
             model = extend(base, settings.extra_blocks, residual, settings.weight_decay, seed)
             change_before, gamma_before = _probe(model, settings.extra_blocks, probe_x)
-            recipe = fit.Recipe(epochs=settings.extra_epochs, batch_size=settings.batch_size,
-                                learning_rate=settings.learning_rate)
-            fit.train(model, data, recipe, seed=seed)
+            extended = fit.train(model, data, settings.extra_recipe, seed=seed)
             change_after, gamma_after = _probe(model, settings.extra_blocks, probe_x)
-            runs.append(ExtraBlockRun(
-                seed, "residual" if residual else "plain",
-                fit.error_rate(model, data.x_train, data.y_train), fit.error_rate(model, data.x_test, data.y_test),
-                change_before, change_after, gamma_before, gamma_after))
+            runs.append(ExtraBlockRun(seed, "residual" if residual else "plain", extended.train_error,
+                                      extended.test_error, change_before, change_after, gamma_before, gamma_after))
     return ExtraBlockResults(settings.base_depth, settings.extra_blocks, settings.weight_decay, runs)

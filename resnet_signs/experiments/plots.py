@@ -10,6 +10,9 @@ from collections import defaultdict
 
 import numpy as np
 
+from resnet_signs import i18n
+from resnet_signs.i18n import gettext as _
+
 PLAIN, RESNET = "tab:red", "tab:blue"
 
 
@@ -36,11 +39,11 @@ def plot_depth(results, ax=None):
         spread = np.array([[r["train_error_mean"] - r["train_error_min"] for r in rows],
                            [r["train_error_max"] - r["train_error_mean"] for r in rows]])
         ax.errorbar(depths, mean, yerr=spread, marker="o", capsize=4, color=_color(residual),
-                    label="ResNet" if residual else "plain")
+                    label=_("ResNet") if residual else _("plain"))
         seeds = [(r.depth, r.train_error) for r in results.runs if r.residual == residual]
         ax.scatter(*zip(*seeds), s=12, alpha=0.5, color=_color(residual))
-    ax.set(xlabel="depth (weighted layers)", ylabel="training error, last epoch",
-           title="Training error vs depth (mean, min-max over seeds, dots: seeds)")
+    ax.set(xlabel=_("depth (weighted layers)"), ylabel=_("training error, last epoch"),
+           title=_("Training error vs depth (mean, min-max over seeds, dots: seeds)"))
     ax.set_xticks(sorted({r.depth for r in results.runs}))
     ax.legend()
     return ax
@@ -53,17 +56,18 @@ def plot_training_curves(results, depth: int | None = None, ax=None):
     for run in (r for r in results.runs if r.depth == depth):
         ax.plot(range(1, len(run.train_errors) + 1), run.train_errors, color=_color(run.residual), alpha=0.8,
                 label=f"{'ResNet' if run.residual else 'plain'}-{depth}" if run.seed == 0 else None)
-    ax.set(xlabel="epoch", ylabel="training error", title=f"Training curves at depth {depth}")
+    ax.set(xlabel=_("epoch"), ylabel=_("training error"), title=i18n.format("Training curves at depth {depth}", depth=depth))
     ax.legend()
     return ax
 
 
-def plot_gradient_norms(results, ax=None):
+def plot_gradient_norms(results, ax=None, title: str = "Gradient norm per layer"):
     """Per-layer gradient norm (log scale) against layer index; mean over seeds with a min-max band.
 
     Args:
         results: a ``GradientNorms``, a list of them, or ``GradientResults``.
         ax: matplotlib axes (a new figure when ``None``).
+        title: the axes' title, shown in the notebook's language when the catalogues know it.
     """
     ax = _axes(ax)
     norms = getattr(results, "norms", results)
@@ -77,13 +81,14 @@ def plot_gradient_norms(results, ax=None):
         x = np.arange(1, values.shape[1] + 1)
         style = "-" if step == 0 else "--"
         width = 1.0 + depths.index(depth)
-        label = f"{'ResNet' if residual else 'plain'}-{depth}, " + ("at init" if step == 0 else f"after {step} steps")
+        when = _("at init") if step == 0 else i18n.format("after {steps} steps", steps=step)
+        label = f"{'ResNet' if residual else 'plain'}-{depth}, {when}"
         ax.plot(x, values.mean(axis=0), style, lw=width, color=_color(residual), label=label)
         if len(values) > 1:
             ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=_color(residual), alpha=0.15)
     ax.set_yscale("log")
-    ax.set(xlabel="conv layer (1 = closest to the input)", ylabel="||dLoss/dW||",
-           title="Gradient norm per layer")
+    ax.set(xlabel=_("conv layer (1 = closest to the input)"), ylabel="||dLoss/dW||",
+           title=_(title))
     ax.legend(fontsize="small")
     return ax
 
@@ -101,7 +106,8 @@ def plot_extra_block(results, ax=None):
                    label=key.replace("_", " ") if i == 0 else None)
             ax.scatter([i + 0.2 * (2 * offset - 1)] * len(values), values, color="k", s=10, zorder=3)
     ax.set_xticks(range(len(kinds)), labels)
-    ax.set(ylabel="error (inference mode)", title=f"Appending layers, L2 {results.weight_decay:g} on them")
+    ax.set(ylabel=_("error (inference mode)"),
+           title=i18n.format("Appending layers, L2 {decay} on them", decay=f"{results.weight_decay:g}"))
     ax.legend()
     return ax
 
@@ -115,6 +121,6 @@ def plot_shortcuts(results, ax=None):
         ax.bar(x, [r[f"{key}_mean"] for r in rows], yerr=[r[f"{key}_std"] for r in rows], width=0.4,
                color=color, capsize=4, label=key.replace("_", " "))
     ax.set_xticks(range(len(rows)), [f"ResNet-{r['depth']} {r['shortcut']}\n{r['params']:,} params" for r in rows])
-    ax.set(ylabel="error", title="Shortcuts where the shapes change")
+    ax.set(ylabel=_("error"), title=_("Shortcuts where the shapes change"))
     ax.legend()
     return ax

@@ -22,7 +22,7 @@ from resnet_signs.experiments.settings import PRESETS, Settings, default_budget,
 from resnet_signs.experiments.signs import Signs
 
 #: Bump when the JSON layout or an experiment's meaning changes: old caches are then ignored.
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from resnet_signs.grading import autograded, exports, gradebook, isolation, repo
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, auto_workers, check_scheduler, execute, threads_per_worker
 from resnet_signs.grading.model import Limits, Status, SubmissionGrade
 from resnet_signs.grading.progress import Progress
-from resnet_signs.grading.submissions import Submission, find_submissions, skipped_folders
+from resnet_signs.grading.submissions import Submission, find_submissions, notebook_language, skipped_folders
 from resnet_signs.release.nbgrader_steps import load_config
 
 # The front's own modules: changing them changes no grade, so they stay out of the cache key.
@@ -239,7 +239,8 @@ def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url
     folder = (out / sub.slug).resolve()
     if folder.parent != out.resolve():  # safe_slug makes this impossible; refuse rather than trust it
         raise UsageError(f"refusing to write outside {out} for student {sub.student!r}")
-    reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)})
+    reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)},
+                          notebook_language(sub.notebook))
     notebook_id = course.source.stem
     gradebook.record(db_url, grade, course.assignment, notebook_id, gradebook.submission_timestamp(sub.notebook.parent))
     gradebook.assign_late_penalty(config, db_url, course.assignment, notebook_id, sub.student)

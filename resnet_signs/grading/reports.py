@@ -14,6 +14,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from resnet_signs import i18n
 from resnet_signs.grading.model import FunctionGrade, Status, SubmissionGrade, TestResult
 
 GRADES_HEADER = ("student", "function", "score", "max_score", "status")
@@ -51,19 +52,20 @@ def grades_csv(grades: list[SubmissionGrade]) -> str:
     return buf.getvalue()
 
 
-def results_json(grade: SubmissionGrade) -> dict:
-    """``grade`` in the Gradescope autograder format (``results.json``).
+def results_json(grade: SubmissionGrade, language: str = i18n.DEFAULT) -> dict:
+    """``grade`` in the Gradescope autograder format (``results.json``), its texts in ``language``.
 
     Public tests are ``visible``; hidden ones ``after_published`` (students see them once the
     instructor publishes grades). Functions that could not run normally add a line to
     ``output`` saying why.
     """
+    _, message = (lambda text: i18n.gettext(text, language)), (lambda text: i18n.translate_message(text, language))
     tests = [
         {
             "name": f"{t.function}: {t.test_id}",
             "score": as_number(t.score),
             "max_score": as_number(t.max_score),
-            "output": ("passed" if t.passed else "failed") + (f": {t.message}" if t.message else ""),
+            "output": _("passed" if t.passed else "failed") + (f": {message(t.message)}" if t.message else ""),
             "visibility": "after_published" if t.hidden else "visible",
         }
         for t in grade.tests
@@ -71,28 +73,33 @@ def results_json(grade: SubmissionGrade) -> dict:
     problems = [f"{f.function}: {f.status.value}" + (f" ({f.detail})" if f.detail else "")
                 for f in grade.functions if f.status is not Status.OK]
     if grade.tampered_cells:
-        problems.append(f"edited test cells were restored from the original: {', '.join(grade.tampered_cells)}")
+        problems.append(i18n.format("edited test cells were restored from the original: {cells}", language,
+                                    cells=", ".join(grade.tampered_cells)))
     return {
         "score": as_number(grade.score),
         "execution_time": round(grade.execution_time, 1),
-        "output": "\n".join(problems) or "All graded functions ran normally.",
+        "output": "\n".join(problems) or _("All graded functions ran normally."),
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
     }
 
 
-def feedback_html(grade: SubmissionGrade) -> str:
+def feedback_html(grade: SubmissionGrade, language: str = i18n.DEFAULT) -> str:
     """A self-contained HTML page for the student: each test passed or failed, with its hint.
+
+    In ``language`` (the notebook's, :mod:`resnet_signs.i18n`): the headings, and the hints,
+    which the grader records in English.
 
     Pass/fail is written out ("✓ passed" / "✗ failed"), never shown by colour alone, and
     every piece of text that came from the submission is HTML-escaped.
     """
     e = html.escape
+    _, fmt = (lambda text: i18n.gettext(text, language)), (lambda text, **v: i18n.format(text, language, **v))
     rows = []
     for t in grade.tests:
-        verdict = "✓ passed" if t.passed else "✗ failed"
-        hint = "" if t.passed else e(t.message)
+        verdict = _("✓ passed") if t.passed else _("✗ failed")
+        hint = "" if t.passed else e(i18n.translate_message(t.message, language))
         rows.append(
             f'<tr class="{"pass" if t.passed else "fail"}"><td>{e(t.function)}</td><td>{e(t.test_id)}</td>'
             f"<td>{verdict}</td><td>{as_number(t.score)} / {as_number(t.max_score)}</td><td>{hint}</td></tr>"
@@ -102,20 +109,22 @@ def feedback_html(grade: SubmissionGrade) -> str:
         for f in grade.functions if f.status is not Status.OK
     )
     if grade.tampered_cells:
-        notes += f"<li>Edited test cells were restored from the original: {e(', '.join(grade.tampered_cells))}</li>"
+        notes += f"<li>{e(fmt('Edited test cells were restored from the original: {cells}', cells=', '.join(grade.tampered_cells)))}</li>"
+    score = f"{as_number(grade.score)} / {as_number(grade.max_score)}"
+    headings = "".join(f"<th>{e(_(h))}</th>" for h in ("Function", "Test", "Result", "Points", "Hint"))
     return "\n".join([
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Feedback: Residual Networks — {e(grade.student)}</title>",
+        f'<html lang="{i18n.HTML_LANG[i18n.normalise(language)]}"><head><meta charset="utf-8">',
+        f"<title>{e(fmt('Feedback: Residual Networks — {student}', student=grade.student))}</title>",
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.3em .6em;text-align:left}"
         "tr.pass td:nth-child(3){color:#05620b}tr.fail td:nth-child(3){color:#a00000;font-weight:bold}</style>",
         "</head><body>",
-        "<h1>Residual Networks — feedback</h1>",
-        f"<p>Student: <strong>{e(grade.student)}</strong>. "
-        f"Score: <strong>{as_number(grade.score)} / {as_number(grade.max_score)}</strong>.</p>",
-        f"<h2>Problems while running your notebook</h2><ul>{notes}</ul>" if notes else "",
-        "<table><thead><tr><th>Function</th><th>Test</th><th>Result</th><th>Points</th><th>Hint</th></tr></thead>",
+        f"<h1>{e(_('Residual Networks — feedback'))}</h1>",
+        "<p>" + e(fmt("Student: {student}. Score: {score}.", student="\0", score="\1"))
+        .replace("\0", f"<strong>{e(grade.student)}</strong>").replace("\1", f"<strong>{score}</strong>") + "</p>",
+        f"<h2>{e(_('Problems while running your notebook'))}</h2><ul>{notes}</ul>" if notes else "",
+        f"<table><thead><tr>{headings}</tr></thead>",
         "<tbody>", *rows, "</tbody></table>",
         "</body></html>",
         "",
@@ -145,9 +154,11 @@ def write_atomic(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def write_student(folder: Path, grade: SubmissionGrade, record: dict) -> None:
+def write_student(folder: Path, grade: SubmissionGrade, record: dict, language: str = i18n.DEFAULT) -> None:
     """A student's three files; ``record.json`` (the grade and its cache key) goes last, as the
-    marker that the student is finished."""
-    write_atomic(folder / "results.json", json.dumps(results_json(grade), indent=2, ensure_ascii=False) + "\n")
-    write_atomic(folder / "feedback.html", feedback_html(grade))
+    marker that the student is finished. ``results.json`` and ``feedback.html`` are in ``language``
+    (the notebook's); the record keeps the grader's English."""
+    write_atomic(folder / "results.json",
+                 json.dumps(results_json(grade, language), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(folder / "feedback.html", feedback_html(grade, language))
     write_atomic(folder / "record.json", json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n")

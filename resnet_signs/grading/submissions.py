@@ -14,11 +14,13 @@ so a missing file shows up in the grades instead of silently vanishing.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from resnet_signs import i18n
 from resnet_signs.errors import UsageError
 
 # Anything but letters, digits, "_", "-" and "." becomes "_" in an output folder name.
@@ -108,3 +110,14 @@ def skipped_folders(root: Path) -> list[str]:
     """Folders under ``root`` that are not graded (hidden names, caches), for the run's summary."""
     root = submissions_root(root)
     return sorted(p.name for p in root.iterdir() if p.is_dir() and _ignored(p.name)) if root.is_dir() else []
+
+
+def notebook_language(notebook: Path) -> str:
+    """The language the release wrote into the notebook's metadata (``resnet_signs.language``),
+    in which the student reads the feedback; English when the notebook is missing, unreadable
+    or names no language the course is published in (a submission is hostile input)."""
+    try:
+        meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+        return i18n.normalise(meta.get("resnet_signs", {}).get("language") or i18n.DEFAULT)
+    except (OSError, ValueError, AttributeError, TypeError):
+        return i18n.DEFAULT

@@ -7,7 +7,11 @@ Notebooks are authored as jupytext Markdown in ``autograder/source/<assignment>/
 * ``assignments/<assignment>/<Name>.ipynb``: the student version from ``nbgrader generate_assignment``;
 * ``solutions/<assignment>/<Name>.ipynb``: the solution without hidden tests, executed.
 
-All three are generated, marked so in their metadata and first cell, and byte-stable;
+With translation catalogues beside the Markdown (``<assignment>/i18n/<lang>.yaml``, see
+:mod:`.translations`), the release and the solution are also written in each language, under
+``assignments/<assignment>/<lang>/`` and ``solutions/<assignment>/<lang>/``.
+
+All of them are generated, marked so in their metadata and first cell, and byte-stable;
 ``release(check=True)`` (``--check``) reports those that are out of date.
 """
 

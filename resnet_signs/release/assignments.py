@@ -38,13 +38,20 @@ class Assignment:
         """Where ``nbgrader generate_assignment`` writes the student version (ignored by git)."""
         return course / "release" / self.id / f"{self.name}.ipynb"
 
-    def release(self, root: Path) -> Path:
-        """The student release, committed under ``assignments/``."""
-        return root / "assignments" / self.id / f"{self.name}.ipynb"
+    def release(self, root: Path, language: str = "en") -> Path:
+        """The student release, committed under ``assignments/`` (a translation in ``<language>/``)."""
+        return _edition(root / "assignments" / self.id, language) / f"{self.name}.ipynb"
 
-    def solution(self, root: Path) -> Path:
-        """The executed worked solution, committed under ``solutions/``."""
-        return root / "solutions" / self.id / f"{self.name}.ipynb"
+    def solution(self, root: Path, language: str = "en") -> Path:
+        """The executed worked solution, committed under ``solutions/`` (a translation in ``<language>/``)."""
+        return _edition(root / "solutions" / self.id, language) / f"{self.name}.ipynb"
+
+
+def _edition(folder: Path, language: str) -> Path:
+    """English where nbgrader, the grader's samples and the lab expect it (``assignments/<id>/``);
+    a translation in a subfolder, under the same file name, so a student submits
+    ``<Name>.ipynb`` whichever language they worked in."""
+    return folder if language == "en" else folder / language
 
 
 ASSIGNMENTS: tuple[Assignment, ...] = (

@@ -170,6 +170,28 @@ def drop_native_logs(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
+def outputs_from(nb: NotebookNode, committed: Path) -> NotebookNode | None:
+    """``nb`` with the outputs of the notebook at ``committed``, when its code cells are the same
+    (ids, sources, metadata, in order); ``None`` when they differ or there is no such notebook."""
+    try:
+        old = nbformat.read(committed, as_version=4)
+    except (OSError, ValueError):
+        return None
+
+    def code(notebook):
+        return [(c.get("id"), c.source, c.metadata) for c in notebook.cells if c.cell_type == "code"]
+
+    if code(old) != code(nb):
+        return None
+    nb = copy.deepcopy(nb)
+    outputs = {c.get("id"): c for c in old.cells if c.cell_type == "code"}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = copy.deepcopy(outputs[cell.get("id")].outputs)
+            cell.execution_count = outputs[cell.get("id")].execution_count
+    return nb
+
+
 def cell_signature(nb: NotebookNode) -> list[tuple]:
     """What ``--check`` compares for executed notebooks: everything but outputs."""
     return [(c.get("id"), c.cell_type, c.source, c.metadata) for c in nb.cells]

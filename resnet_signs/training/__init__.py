@@ -1,14 +1,14 @@
 """Training the course's ResNet-50 on SIGNS: the recipe, the pretrained model, the CLI.
 
-The public API: :func:`train`, :class:`TrainConfig`, :func:`reestimate_batchnorm` and
-:func:`load_pretrained`. TensorFlow is imported only when one of them is first used.
+The public API: :func:`train`, :class:`TrainConfig`, :func:`reestimate_batchnorm`,
+:func:`batchnorm_effect` and :func:`load_pretrained`. TensorFlow is imported only when one of them is first used.
 """
 
 from __future__ import annotations
 
 from resnet_signs.training.config import TrainConfig
 
-__all__ = ["TrainConfig", "train", "reestimate_batchnorm", "load_pretrained"]
+__all__ = ["TrainConfig", "train", "reestimate_batchnorm", "batchnorm_effect", "load_pretrained"]
 
 
 def __getattr__(name):
@@ -20,6 +20,10 @@ def __getattr__(name):
         from resnet_signs.training.batchnorm import reestimate_batchnorm
 
         return reestimate_batchnorm
+    if name == "batchnorm_effect":
+        from resnet_signs.training.batchnorm import batchnorm_effect
+
+        return batchnorm_effect
     if name == "load_pretrained":
         from resnet_signs.training.pretrained import load_pretrained
 

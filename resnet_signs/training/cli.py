@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 
 from resnet_signs import paths
+from resnet_signs.data.split import VALIDATION_PER_CLASS
 from resnet_signs.errors import UsageError
 from resnet_signs.training import config as config_module
 from resnet_signs.training import pretrained
@@ -42,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-train-images", type=int, default=None, help="train on a seeded subset of this many images (smoke runs)"
     )
     parser.add_argument("--max-test-images", type=int, default=None, help="evaluate on the first N test images")
+    parser.add_argument(
+        "--validation-per-class", type=int, default=VALIDATION_PER_CLASS,
+        help="training photos per class held out as the validation set monitored every epoch "
+        f"(seeded by --seed; default: {VALIDATION_PER_CLASS}); the test set is evaluated once, at the end",
+    )
     parser.add_argument("--verbose", type=int, default=2, help="Keras progress output: 0, 1 or 2 (default: 2, one line per epoch)")
     defaults = config_module.TrainConfig()
     for field in dataclasses.fields(config_module.TrainConfig):
@@ -79,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     paths.quiet_tensorflow()
 
-    from resnet_signs.data import load_dataset
+    from resnet_signs.data import load_dataset, split_validation, unseen_test_mask
 
     x_train, y_train, x_test, y_test, _ = load_dataset(args.data_dir)
     x_train, y_train = _subset(x_train, y_train, args.max_train_images, config.seed, "--max-train-images")
+    (x_train, y_train), (x_val, y_val) = split_validation(x_train, y_train, args.validation_per_class,
+                                                          seed=config.seed or 0)
     if args.max_test_images is not None:
         if args.max_test_images < 1:
             raise UsageError(f"--max-test-images must be a positive integer, got {args.max_test_images}")
@@ -98,12 +106,18 @@ def run(args: argparse.Namespace) -> int:
         keras.utils.set_random_seed(config.seed)  # the initial weights too
     model = load_reference().ResNet50(input_shape=x_train.shape[1:], classes=6)
     print(
-        f"training ResNet-50 ({model.count_params():,} parameters) on {len(x_train)} images, "
-        f"testing on {len(x_test)}, for {config.epochs} epochs"
+        f"training ResNet-50 ({model.count_params():,} parameters) on {len(x_train)} images for "
+        f"{config.epochs} epochs, validating on {len(x_val)}; then testing once on {len(x_test)}"
     )
-    history = train(model, ((x_train, y_train), (x_test, y_test)), **dataclasses.asdict(config))
-    final = model.evaluate(x_test.astype("float32") / 255.0, keras.utils.to_categorical(y_test.reshape(-1), 6),
-                           batch_size=config.batch_size, verbose=0, return_dict=True)
+    history = train(model, ((x_train, y_train), (x_val, y_val)), **dataclasses.asdict(config))
+
+    def evaluate(x, y):
+        return model.evaluate(x.astype("float32") / 255.0, keras.utils.to_categorical(y.reshape(-1), 6),
+                              batch_size=config.batch_size, verbose=0, return_dict=True)
+
+    # The test set, once: all of it, and the photos with no byte-identical copy in the training data.
+    final, unseen = evaluate(x_test, y_test), unseen_test_mask(x_train, x_test)
+    unseen_scores = evaluate(x_test[unseen], y_test[:, unseen]) if unseen.any() else {"accuracy": float("nan")}
 
     out.parent.mkdir(parents=True, exist_ok=True)
     # Save a fresh, uncompiled copy: no optimizer state (a third of the size), nothing to recompile.
@@ -116,11 +130,14 @@ def run(args: argparse.Namespace) -> int:
     payload = report.metrics(
         history,
         final={
+            "val_accuracy": float(history.history["val_accuracy"][-1]),
             "test_accuracy": float(final["accuracy"]),
             "test_loss": float(final["loss"]),
+            "test_accuracy_unseen": float(unseen_scores["accuracy"]),
             "bn_reestimated": config.bn_reestimation != "off",
         },
-        data={"train_images": int(len(x_train)), "test_images": int(len(x_test))},
+        data={"train_images": int(len(x_train)), "val_images": int(len(x_val)), "test_images": int(len(x_test)),
+              "test_images_unseen": int(unseen.sum())},
         model_path=out,
         params=model.count_params(),
     )
@@ -130,7 +147,9 @@ def run(args: argparse.Namespace) -> int:
         pretrained.curve_path(out), history, f"ResNet-50 on SIGNS: test accuracy {final['accuracy']:.3f}"
     )
     print(
-        f"test accuracy {final['accuracy']:.3f} (loss {final['loss']:.3f}) after {len(history.epoch)} epochs, "
+        f"validation accuracy {history.history['val_accuracy'][-1]:.3f}; test accuracy {final['accuracy']:.3f} "
+        f"(loss {final['loss']:.3f}), {unseen_scores['accuracy']:.3f} on the {int(unseen.sum())} test photos not in "
+        f"training; after {len(history.epoch)} epochs, "
         f"{payload['seconds_per_epoch']:.1f} s/epoch, {payload['total_time_s'] / 60:.1f} min in all"
     )
     print(f"wrote {out}, {pretrained.metrics_path(out).name} and {pretrained.curve_path(out).name}")

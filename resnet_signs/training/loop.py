@@ -3,7 +3,9 @@
 The recipe: Adam with a cosine-decayed learning rate (optional linear warmup), categorical
 cross-entropy (optional label smoothing), a tf.data pipeline with light augmentation, and
 BatchNorm moving statistics re-estimated over the (unaugmented) training images — after
-every epoch, so that the per-epoch test metrics mean something, or only at the end.
+every epoch, so that the per-epoch validation metrics mean something, or only at the end.
+The data's second pair is the *validation* set monitored every epoch; keep the test set out
+of training and evaluate it once, at the end (``resnet_signs.data.split_validation``).
 
 Measured on the 2-core AMD EPYC (AVX-512 with BF16) this was developed on, reference
 ResNet-50, batch 32, 12 steps after tracing, machine otherwise quiet:
@@ -31,15 +33,15 @@ from resnet_signs.training.config import TrainConfig
 
 
 class _EpochEnd(keras.callbacks.Callback):
-    """Re-estimates BN statistics and evaluates on the test data at each epoch's end.
+    """Re-estimates BN statistics and evaluates on the validation data at each epoch's end.
 
     Runs before Keras's History callback (Keras appends History last), so the ``val_*``
     entries it writes into ``logs`` land in ``history.history``.
     """
 
-    def __init__(self, reestimate, x_bn, x_test, y_test, config: TrainConfig):
+    def __init__(self, reestimate, x_bn, x_val, y_val, config: TrainConfig):
         super().__init__()
-        self.reestimate, self.x_bn, self.x_test, self.y_test, self.config = reestimate, x_bn, x_test, y_test, config
+        self.reestimate, self.x_bn, self.x_val, self.y_val, self.config = reestimate, x_bn, x_val, y_val, config
         self.epoch_time_s: list[float] = []
         self.train_time_s: list[float] = []
         self._start = 0.0
@@ -52,9 +54,9 @@ class _EpochEnd(keras.callbacks.Callback):
         last = epoch + 1 == self.params.get("epochs", epoch + 1)
         if self.config.bn_reestimation == "every_epoch" or (self.config.bn_reestimation == "final" and last):
             self.reestimate(pipeline.eval_dataset(self.x_bn, None, self.config.batch_size))
-        if self.x_test is not None and logs is not None:
+        if self.x_val is not None and logs is not None:
             scores = self.model.evaluate(
-                pipeline.eval_dataset(self.x_test, self.y_test, self.config.batch_size), verbose=0, return_dict=True
+                pipeline.eval_dataset(self.x_val, self.y_val, self.config.batch_size), verbose=0, return_dict=True
             )
             logs["val_loss"] = float(scores["loss"])
             logs["val_accuracy"] = float(scores["accuracy"])
@@ -78,8 +80,10 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
     Args:
         model: a Keras model mapping (m, h, w, c) images to (m, classes) softmax outputs. It
             is (re)compiled here with Adam and categorical cross-entropy.
-        data: ``(x_train, y_train)`` or ``((x_train, y_train), (x_test, y_test))``; images
-            uint8 in [0, 255] or floats in [0, 1]; labels one-hot (m, classes) or class ids.
+        data: ``(x_train, y_train)`` or ``((x_train, y_train), (x_val, y_val))``: the second
+            pair is monitored after every epoch (``val_*`` in the history), so it should be a
+            validation split, not the test set; images uint8 in [0, 255] or floats in [0, 1];
+            labels one-hot (m, classes) or class ids.
         **config: any field of :class:`~resnet_signs.training.config.TrainConfig`, e.g.
             ``epochs``, ``batch_size``, ``learning_rate``, ``warmup_epochs``,
             ``label_smoothing``, ``augment`` (and ``shift``, ``rotation``, ``zoom``,
@@ -91,7 +95,7 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
 
     Returns:
         The ``keras.callbacks.History`` of the run: ``.history`` holds per-epoch lists
-        ``loss``, ``accuracy`` and, with test data, ``val_loss``/``val_accuracy`` (measured
+        ``loss``, ``accuracy`` and, with validation data, ``val_loss``/``val_accuracy`` (measured
         after that epoch's BN re-estimation when ``bn_reestimation="every_epoch"``).
         Added attributes: ``.wall_time_s`` (the whole call), ``.epoch_time_s`` (per epoch,
         re-estimation and evaluation included), ``.train_time_s`` (per epoch, the gradient
@@ -109,8 +113,8 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
     if cfg.seed is not None:
         keras.utils.set_random_seed(cfg.seed)
     classes = int(model.output.shape[-1])
-    (x, y), test = pipeline.split_data(data, classes)
-    x_test, y_test = test if test is not None else (None, None)
+    (x, y), validation = pipeline.split_data(data, classes)
+    x_val, y_val = validation if validation is not None else (None, None)
 
     steps_per_epoch = math.ceil(len(x) / cfg.batch_size)
     if cfg.max_steps_per_epoch is not None:
@@ -124,7 +128,7 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
     # would give BN variances that miss the spread between classes.
     order = np.random.default_rng(cfg.seed).permutation(len(x))[: cfg.bn_reestimation_images]
     x_bn = x[order]
-    epoch_end = _EpochEnd(BatchNormReestimator(model), x_bn, x_test, y_test, cfg)
+    epoch_end = _EpochEnd(BatchNormReestimator(model), x_bn, x_val, y_val, cfg)
     # shuffle=False: the tf.data pipeline already shuffles, with the run's seed.
     history = model.fit(
         pipeline.train_dataset(x, y, cfg), epochs=cfg.epochs, shuffle=False, callbacks=[epoch_end], verbose=cfg.verbose

@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-#: Test accuracies whose first crossing time the metrics record.
+#: Validation accuracies whose first crossing time the metrics record.
 ACCURACY_TARGETS = (0.90, 0.95)
 
 
 def time_to_accuracy(val_accuracy: list[float], epoch_time_s: list[float], target: float) -> float | None:
-    """Seconds of training until the per-epoch test accuracy first reaches ``target`` (None: never)."""
+    """Seconds of training until the per-epoch validation accuracy first reaches ``target`` (None: never)."""
     elapsed = 0.0
     for accuracy, seconds in zip(val_accuracy, epoch_time_s):
         elapsed += seconds

@@ -1,7 +1,7 @@
-"""Copy three browser-test screenshots into docs/screenshots/, cropped and small (`make screenshots`).
+"""Copy four browser-test screenshots into docs/screenshots/, cropped and small (`make screenshots`).
 
 Run the browser tests first (`pytest -m browser tests/browser`); they write the full-size
-screenshots to tests/output/browser/. None of these three shows a dataset photo.
+screenshots to tests/output/browser/. None of these shows a dataset photo.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ SHOTS = {
     "student_hint.png": ("student_hint.png", (290, 260, 1240, 800)),
     "validate_result.png": ("validate_wrong.png", (176, 150, 1104, 650)),
     "formgrader_grades.png": ("formgrader_students.png", (0, 0, 1280, 380)),
+    # the 繁體中文 edition (a 1280x2600 viewport): its first prose, and the wrong identity block's hint
+    "student_prose_zh_TW.png": ("student_hint_zh_TW.png", (290, 140, 1240, 700)),
+    "student_hint_zh_TW.png": ("student_hint_zh_TW.png", (290, 2075, 1240, 2215)),
 }
 MAX_WIDTH = 800
 

@@ -10,7 +10,7 @@ import types
 
 import pytest
 
-from resnet_signs import paths
+from resnet_signs import i18n, paths
 from resnet_signs.checks.records import RecordError, TestRecord
 from resnet_signs.grading import course as courses
 from resnet_signs.grading.judge import Judge, capture_in_process
@@ -81,6 +81,7 @@ def test_block_mistakes_fail_the_hidden_tests_with_the_right_hint(block, variant
     for kind in ("hidden_structure", "hidden_values"):
         passed, message = _judge(f"{block}_{kind}", {block: variant})
         assert not passed and message.startswith("✗ ") and hint in message, (kind, message)
+        assert [i18n.untranslated_lines(message, lang) for lang in ("zh_CN", "zh_TW")] == [[], []], message
 
 
 def test_unseeded_initializer_passes_the_public_test_but_not_the_hidden_ones():
@@ -98,12 +99,14 @@ def test_a_value_only_mistake_fails_values_but_not_structure():
 def test_resnet_mistakes_fail_the_shapes_test_with_the_right_hint(variant, hint):
     passed, message = _judge("ResNet50_hidden_shapes", {"ResNet50": variant})
     assert not passed and hint in message, message
+    assert [i18n.untranslated_lines(message, lang) for lang in ("zh_CN", "zh_TW")] == [[], []], message
 
 
 def test_the_variants_test_says_which_input_shape_failed():
     passed, message = _judge("ResNet50_hidden_variants", {"ResNet50": sv.resnet_stage3_stride_1})
     assert not passed
     assert message.startswith("✗ with input_shape=(48, 48, 3), classes=10: stage 3 should downsample with s=2")
+    assert i18n.translate_message(message, "zh_CN").startswith("✗ 当 input_shape=(48, 48, 3)、classes=10 时：第 3 阶段应以 s=2 下采样")
 
 
 def test_resnet_tests_use_the_reference_blocks_so_a_block_bug_costs_once():

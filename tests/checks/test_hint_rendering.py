@@ -8,6 +8,8 @@ import re
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from resnet_signs import i18n
+
 from . import student_variants as sv
 
 
@@ -66,6 +68,9 @@ def test_a_failed_check_names_the_mistake_shows_expected_and_observed_and_no_pac
     assert shown.lstrip().startswith("✗ ") and mistake in shown.splitlines()[0], shown
     assert EXPECTED_VS_OBSERVED.search(shown), shown
     assert "resnet_signs/" not in shown and "Traceback" not in shown, shown
+    hint = shown.split("Your code raised it here:")[0]  # the student's own traceback stays as Python wrote it
+    for language in ("zh_CN", "zh_TW"):  # the catalogues know every line of every hint
+        assert i18n.untranslated_lines(hint, language) == [], language
 
 
 def test_an_error_in_the_students_own_code_keeps_their_frames_only(shell, capsys):
@@ -88,3 +93,15 @@ def test_a_block_that_breaks_resnet50_is_named_first(shell, capsys):
 
 def test_a_passing_check_prints_one_line(shell, capsys):
     assert _shown(shell, capsys, "identity_block_test", sv.identity_course) == "✓ identity_block: all checks passed.\n"
+
+
+def test_a_notebook_in_chinese_shows_the_hint_in_chinese(shell, capsys):
+    try:
+        i18n.use("zh_CN")
+        shown = _shown(shell, capsys, "identity_block_test", sv.identity_add_after_relu)
+        passed = _shown(shell, capsys, "identity_block_test", sv.identity_course)
+    finally:
+        i18n.use(None)
+    assert shown.startswith("✗ 快捷路径必须在最后的 ReLU 之前相加"), shown
+    assert "应有的" in shown and "你的" in shown, shown
+    assert passed == "✓ identity_block：全部检查通过。\n"

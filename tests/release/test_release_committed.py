@@ -126,3 +126,24 @@ def test_solution_holds_the_answers_without_hidden_tests_or_dataset_images():
         assert "HIDDEN TESTS" not in cell.source
         if "dataset-images" in cell.metadata.get("tags", []):
             assert not [o for o in cell.get("outputs", []) if any(k.startswith("image/") for k in o.get("data", {}))]
+
+
+def _json_outputs(nb) -> dict:
+    """``{experiment: summary}`` of every ``application/json`` output of an executed notebook."""
+    return {o["data"]["application/json"]["experiment"]: o["data"]["application/json"]
+            for cell in nb.cells if cell.cell_type == "code"
+            for o in cell.get("outputs", []) if "application/json" in o.get("data", {})}
+
+
+def test_executed_lab_solution_carries_each_experiments_numbers_as_json():
+    lab = next(a for a in ASSIGNMENTS if not a.graded)
+    summaries = _json_outputs(_read(lab.solution(ROOT)))
+    assert set(summaries) == {"depth", "gradients", "extra-block", "shortcuts"}
+    for data in summaries.values():
+        assert data["budget"] in ("quick", "full"), "the committed lab must come from a real run, not a smoke one"
+        assert data["verdicts"] and all(v["text"] for v in data["verdicts"])
+    train_error = summaries["depth"]["train_error"]
+    for net in ("plain", "resnet"):
+        depths = sorted(map(int, train_error[net]))
+        assert 20 in depths and depths[-1] >= 56, depths
+        assert all(len(per_seed) >= 3 for per_seed in train_error[net].values())

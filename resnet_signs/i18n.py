@@ -1,0 +1,179 @@
+"""The language of what students read: hints, check results, feedback, figure labels.
+
+One gettext catalogue per language (``resnet_signs/locale/<lang>/LC_MESSAGES/resnet_signs.mo``,
+compiled from the ``.po`` beside it by :mod:`resnet_signs.i18n_compile`). Its msgids are the
+English texts, with ``{name}`` placeholders where a text carries values (a shape, a layer).
+
+Two ways in:
+
+- :func:`gettext` / :func:`format` translate a text the code is about to show (figure labels,
+  report headings) into the current language.
+- :func:`translate_message` translates a message that was produced in English elsewhere: the
+  hints the checks and the grader's judge compute (both run without knowing the student's
+  language), line by line, by matching each line against the catalogue's templates. The
+  grader keeps English in its records and renders the feedback in the notebook's language.
+
+The current language is the one :func:`use` set (the notebook's setup cell does), else
+``RESNET_SIGNS_LANG`` (:func:`resnet_signs.paths.language`), else English. Standard library
+only: this module runs beside student code.
+"""
+
+from __future__ import annotations
+
+import functools
+import gettext as _gettext
+import re
+from pathlib import Path
+from string import Formatter
+
+from resnet_signs import paths
+
+#: Every language the course is published in; ``en`` is the source language (no catalogue).
+LANGUAGES = ("en", "zh_CN", "zh_TW")
+DEFAULT = "en"
+DOMAIN = "resnet_signs"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+#: HTML ``lang`` attribute per language (BCP 47).
+HTML_LANG = {"en": "en", "zh_CN": "zh-Hans", "zh_TW": "zh-Hant"}
+
+_chosen: str | None = None
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def normalise(language: str) -> str:
+    """``language`` as one of :data:`LANGUAGES` (``zh-CN`` and ``zh_cn`` are accepted too).
+
+    Raises:
+        ValueError: a language the course is not published in.
+    """
+    wanted = str(language).strip().replace("-", "_").lower()
+    for known in LANGUAGES:
+        if known.lower() == wanted:
+            return known
+    raise ValueError(f"unknown language {language!r}: choose from {', '.join(LANGUAGES)}")
+
+
+def use(language: str | None) -> str:
+    """Make ``language`` the current one (``None``: back to the environment's or English)."""
+    global _chosen
+    _chosen = normalise(language) if language is not None else None
+    return current()
+
+
+def current() -> str:
+    """The language hints and figures are shown in now."""
+    if _chosen is not None:
+        return _chosen
+    from_env = paths.language()
+    if from_env:
+        try:
+            return normalise(from_env)
+        except ValueError:
+            return DEFAULT  # a stray setting must not break the checks; English is always right
+    return DEFAULT
+
+
+@functools.cache
+def translations(language: str) -> _gettext.NullTranslations:
+    """The compiled catalogue of ``language`` (English: the identity)."""
+    language = normalise(language)
+    if language == DEFAULT:
+        return _gettext.NullTranslations()
+    return _gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language], fallback=True)
+
+
+def gettext(message: str, language: str | None = None) -> str:
+    """``message`` in ``language`` (default: the current one); itself when untranslated."""
+    return translations(language or current()).gettext(message)
+
+
+def format(template: str, language: str | None = None, **values) -> str:  # noqa: A001 - the verb
+    """``gettext(template)`` with its ``{name}`` placeholders filled in."""
+    return gettext(template, language).format(**values)
+
+
+# --------------------------------------------------------------------------- English messages
+@functools.cache
+def _templates(language: str) -> tuple[tuple[re.Pattern, str, tuple[str, ...]], ...]:
+    """The catalogue's msgids as patterns, most literal text first (the most specific wins)."""
+    catalogue = getattr(translations(language), "_catalog", {})  # GNUTranslations' msgid -> msgstr
+    compiled = []
+    for msgid, msgstr in catalogue.items():
+        if not isinstance(msgid, str) or not msgid or "\n" in msgid:
+            continue
+        names = tuple(name for _, name, _, _ in Formatter().parse(msgid) if name)
+        pattern = "".join(
+            re.escape(literal) + (f"(?P<{name}>.+?)" if name else "")
+            for literal, name, _, _ in Formatter().parse(msgid)
+        )
+        literal_length = len(_PLACEHOLDER.sub("", msgid).strip())
+        if names and literal_length < 2:
+            continue  # "{a} {b}" would match any line: only texts with words of their own are templates
+        compiled.append((literal_length, re.compile(pattern + r"\Z", re.DOTALL), msgstr, names))
+    compiled.sort(key=lambda item: -item[0])
+    return tuple((pattern, msgstr, names) for _, pattern, msgstr, names in compiled)
+
+
+def translate_line(line: str, language: str) -> str:
+    """One line of an English message in ``language``; the line itself when no template fits.
+
+    Values matched by a template's placeholders are translated too when they are catalogue
+    texts themselves ("main path", "raised ..."), so composed messages translate whole.
+    """
+    if language == DEFAULT or not line.strip():
+        return line
+    indent = line[: len(line) - len(line.lstrip())]
+    text = line.strip()
+    for pattern, msgstr, names in _templates(language):
+        match = pattern.match(text)
+        if match:
+            values = {name: _translate_value(match.group(name), language) for name in names}
+            return indent + msgstr.format(**values)
+    return line
+
+
+def _translate_value(value: str, language: str) -> str:
+    """A value inside a message: a catalogue text itself, a hint whose "✗ " a prefix replaced
+    (the grader's "✗ with input_shape=...: <hint>"), or data kept as it is."""
+    translated = translate_line(value, language)
+    if translated == value and not value.startswith(("✗", "✓")):
+        marked = translate_line("✗ " + value, language)
+        if marked != "✗ " + value and marked.startswith("✗ "):
+            return marked[2:]
+    return translated
+
+
+def translate_message(text: str, language: str | None = None) -> str:
+    """A message (hint, verdict) produced in English, in ``language`` (default: the current one)."""
+    language = normalise(language or current())
+    if language == DEFAULT:
+        return text
+    return "\n".join(translate_line(line, language) for line in text.split("\n"))
+
+
+def untranslated_lines(text: str, language: str) -> list[str]:
+    """The lines of ``text`` no template of ``language`` translates (for tests and reviews)."""
+    return [line for line in text.split("\n") if line.strip() and translate_line(line, language) == line]
+
+
+# --------------------------------------------------------------------------- terminology
+GLOSSARY = LOCALE_DIR / "glossary.json"
+_CODE = re.compile(r"`[^`]*`|\$[^$]*\$")
+
+
+def glossary() -> list[dict]:
+    """The course's terms: ``{"en": ..., "zh_CN": ..., "zh_TW": ...}`` (``locale/glossary.json``)."""
+    import json
+
+    return json.loads(GLOSSARY.read_text(encoding="utf-8"))["terms"]
+
+
+def terminology_problems(english: str, translation: str, language: str) -> list[str]:
+    """Glossary terms ``english`` uses (outside code and maths) whose ``language`` word ``translation`` lacks."""
+    prose = _CODE.sub(" ", english)
+    found = []
+    for term in glossary():
+        pattern = rf"(?<![\w`]){re.escape(term['en'])}(?:s|es)?(?![\w`])"
+        if re.search(pattern, prose, re.IGNORECASE) and term[language] not in translation:
+            found.append(f"{term['en']!r} must be {term[language]!r}")
+    return found

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 
 from resnet_signs import paths
-from resnet_signs.errors import UsageError
 from resnet_signs.experiments import NAMES, check_name
+from resnet_signs.experiments.tables import summary_lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,37 +59,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"results: {outcome.json_path}")
     print(f"plot:    {outcome.png_path}")
     return 0
-
-
-def summary_lines(name: str, results) -> list[str]:
-    """A plain-text table of an experiment's results."""
-    if name == "depth":
-        lines = ["depth  net     seeds  train error (mean ± std) [min, max]   test error (mean ± std)"]
-        for r in results.summary():
-            lines.append(f"{r['depth']:>5}  {r['net']:<6}  {r['seeds']:>5}  {r['train_error_mean']:.3f} ± "
-                         f"{r['train_error_std']:.3f} [{r['train_error_min']:.3f}, {r['train_error_max']:.3f}]"
-                         f"{'':>10}{r['test_error_mean']:.3f} ± {r['test_error_std']:.3f}")
-        return lines
-    if name == "gradients":
-        lines = ["net         step  seed  first conv  last conv  first/last"]
-        for g in results.norms:
-            lines.append(f"{g.label:<10}  {g.step:>4}  {g.seed:>4}  {g.norms[0]:>10.3g}  {g.norms[-1]:>9.3g}"
-                         f"  {g.norms[0] / g.norms[-1]:>10.3g}")
-        return lines
-    if name == "extra-block":
-        lines = ["seed  model     train err  test err  ||out-in||/||in|| before -> after  mean |gamma| before -> after"]
-        for r in results.runs:
-            line = f"{r.seed:>4}  {r.kind:<8}  {r.train_error:>9.3f}  {r.test_error:>8.3f}"
-            if r.kind != "base":  # the base net has no appended layers to probe
-                line += (f"  {r.change_before:>22.3f} -> {r.change_after:.3f}"
-                         f"  {r.gamma_before:>16.3f} -> {r.gamma_after:.3f}")
-            lines.append(line)
-        return lines
-    if name == "shortcuts":
-        lines = ["depth  shortcut    params   shortcut params  train error      test error"]
-        for r in results.summary():
-            lines.append(f"{r['depth']:>5}  {r['shortcut']:<10}  {r['params']:>7}  {r['shortcut_params']:>15}"
-                         f"  {r['train_error_mean']:.3f} ± {r['train_error_std']:.3f}"
-                         f"  {r['test_error_mean']:.3f} ± {r['test_error_std']:.3f}")
-        return lines
-    raise UsageError(f"no summary for experiment {name!r}")

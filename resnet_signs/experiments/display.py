@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resnet_signs.experiments import verdicts
-from resnet_signs.experiments.cli import summary_lines
+from resnet_signs.experiments.tables import summary_lines
 from resnet_signs.experiments.runner import Outcome, run_or_load
 
 #: The settings each experiment reads (the rest of ``Settings`` does not affect it).

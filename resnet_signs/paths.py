@@ -195,6 +195,8 @@ def interpreter_scripts_on_path():
         yield
     finally:
         os.environ["PATH"] = old
+
+
 def language() -> str | None:
     """The language of hints and figures asked for by ``RESNET_SIGNS_LANG`` (``zh_CN``, ...), if any.
 

@@ -8,35 +8,23 @@ grade already recorded.
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 import warnings
 from datetime import datetime
 from pathlib import Path
 
+from resnet_signs import paths
 from resnet_signs.grading.model import SubmissionGrade
 
 COURSE_ID = "resnet_signs"
 
 
 @contextlib.contextmanager
-def _scripts_on_path():
-    """This interpreter's scripts on PATH: a fresh gradebook is stamped by running the
-    ``alembic`` script, which an unactivated venv would not find."""
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + old
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = old
-
-
-@contextlib.contextmanager
 def _open(db_url: str):
-    """nbgrader's Gradebook (see :func:`_scripts_on_path`)."""
+    """nbgrader's Gradebook (a fresh one is stamped by running ``alembic``: see
+    :func:`resnet_signs.paths.interpreter_scripts_on_path`)."""
     from nbgrader.api import Gradebook
 
-    with _scripts_on_path(), Gradebook(db_url, course_id=COURSE_ID) as gb:
+    with paths.interpreter_scripts_on_path(), Gradebook(db_url, course_id=COURSE_ID) as gb:
         yield gb
 
 
@@ -120,7 +108,7 @@ def assign_late_penalty(config, db_url: str, assignment: str, notebook_id: str, 
     from nbgrader.preprocessors import AssignLatePenalties
 
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": notebook_id, "student": student}}
-    with _scripts_on_path():
+    with paths.interpreter_scripts_on_path():
         AssignLatePenalties(config=config).preprocess(new_notebook(), resources)
 
 

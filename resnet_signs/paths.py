@@ -40,6 +40,7 @@ DATA_ENV = "RESNET_SIGNS_DATA"
 MODELS_ENV = "RESNET_SIGNS_MODELS"
 COURSE_ENV = "RESNET_SIGNS_COURSE"
 QUICK_ENV = "RESNET_SIGNS_QUICK"
+LAB_BUDGET_ENV = "RESNET_SIGNS_LAB_BUDGET"
 NBGRADER_ENV = "NBGRADER_EXECUTION"
 
 
@@ -149,6 +150,13 @@ def quick_setting() -> str:
     """The raw value of ``RESNET_SIGNS_QUICK`` (``""`` when unset); :mod:`resnet_signs.notebook`
     validates it."""
     return os.environ.get(QUICK_ENV, "").strip()
+
+
+def lab_budget_setting() -> str:
+    """The raw value of ``RESNET_SIGNS_LAB_BUDGET`` (``""`` when unset): the lab's budget for
+    every notebook on this server, e.g. ``full`` on a GPU server or for the executed solution;
+    :mod:`resnet_signs.experiments.settings` validates it."""
+    return os.environ.get(LAB_BUDGET_ENV, "").strip()
 
 
 def nbgrader_execution() -> str | None:

@@ -164,6 +164,27 @@ def test_budget_reads_the_quick_switch_as_the_main_notebook_does(monkeypatch):
     monkeypatch.setenv("RESNET_SIGNS_QUICK", "yes")
     with pytest.raises(UsageError, match="^RESNET_SIGNS_QUICK must be 0 or 1"):
         settings.default_budget()
+
+
+def test_the_lab_budget_variable_overrides_the_notebooks_pick_but_not_the_smoke_switches(monkeypatch):
+    for name in ("RESNET_SIGNS_QUICK", "NBGRADER_EXECUTION", "RESNET_SIGNS_LAB_BUDGET"):
+        monkeypatch.delenv(name, raising=False)
+    assert settings.budget_choice() == ("quick", "the default")
+    try:
+        settings.use_budget("quick")
+        monkeypatch.setenv("RESNET_SIGNS_LAB_BUDGET", "full")
+        assert settings.budget_choice() == ("full", "RESNET_SIGNS_LAB_BUDGET=full")
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+        assert settings.default_budget() == "smoke"
+        monkeypatch.delenv("NBGRADER_EXECUTION")
+        monkeypatch.setenv("RESNET_SIGNS_LAB_BUDGET", "hour")
+        with pytest.raises(UsageError, match="^RESNET_SIGNS_LAB_BUDGET must be one of full, quick, smoke. "
+                                             "Received: RESNET_SIGNS_LAB_BUDGET='hour'$"):
+            settings.default_budget()
+    finally:
+        settings.use_budget(None)
+
+
 def test_the_notebook_picks_the_budget_but_the_environment_can_ask_for_smoke(monkeypatch):
     monkeypatch.delenv("RESNET_SIGNS_QUICK", raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
@@ -256,6 +277,7 @@ def test_show_prints_settings_and_verdicts_and_displays_the_summary_as_json(tmp_
     display.show("depth", "smoke", out=tmp_path, data=tiny_signs, depths=(8, 14))
     out = capsys.readouterr().out
     assert "smoke settings: depths=(8, 14), seeds=1, epochs=1" in out
+    assert "  depth [1/4] plain-8 seed 0: train error " in out and "  depth [4/4] ResNet-14 seed 0: " in out
     assert "verdict: plain: training error at depth 14 above depth 8 in" in out
     (obj,) = shown
     assert isinstance(obj, IPython.display.JSON) and obj.data["experiment"] == "depth"
@@ -285,7 +307,10 @@ def test_cli_writes_json_and_png_then_hits_the_cache(tmp_path, monkeypatch, caps
     second = capsys.readouterr().out
     assert "depth (smoke): loaded cached results" in second
     assert sorted(p.name for p in tmp_path.iterdir()) == files
-    assert first.splitlines()[1:] == second.splitlines()[1:]  # same table from the JSON
+    progress = [line for line in first.splitlines() if line.startswith("  depth [")]
+    assert [line.split(":")[0] for line in progress] == ["  depth [1/2] plain-8 seed 0", "  depth [2/2] ResNet-8 seed 0"]
+    table = [line for line in first.splitlines() if line not in progress]
+    assert table[1:] == second.splitlines()[1:]  # same table from the JSON
 
 
 def test_cli_unknown_experiment_is_a_one_line_error(capsys):

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from resnet_signs.experiments import fit, nets
+from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -56,8 +57,9 @@ class DepthResults:
         return cls([DepthRun(**r) for r in data["runs"]])
 
 
-def run(settings: Settings, data: Signs) -> DepthResults:
+def run(settings: Settings, data: Signs, progress: Progress | None = None) -> DepthResults:
     """Train a plain and a residual net (zero-pad shortcuts) per depth and seed."""
+    progress = progress or silent("depth", 0)
     runs = []
     for depth in settings.depths:
         for seed in range(settings.seeds):
@@ -67,4 +69,5 @@ def run(settings: Settings, data: Signs) -> DepthResults:
                 result = fit.train(model, data, settings.recipe, seed=seed)
                 runs.append(DepthRun(depth, residual, seed, model.count_params(), result.train_error,
                                      result.test_error, result.train_errors))
+                progress.done(f"{'ResNet' if residual else 'plain'}-{depth} seed {seed}", train_error=result.train_error)
     return DepthResults(runs)

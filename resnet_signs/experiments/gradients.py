@@ -14,6 +14,7 @@ import numpy as np
 
 from resnet_signs.errors import UsageError
 from resnet_signs.experiments import nets
+from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -99,14 +100,17 @@ def _kernel_gradients(model: keras.Model, variables, x, y) -> tuple[list[np.ndar
     return [g.numpy() for g in grads], float(loss)
 
 
-def run(settings: Settings, data: Signs) -> GradientResults:
+def run(settings: Settings, data: Signs, progress: Progress | None = None) -> GradientResults:
     """Norms at initialisation and after ``settings.steps`` steps, per depth, seed and family."""
+    progress = progress or silent("gradients", 0)
     norms = []
     for depth in settings.depths:
         for seed in range(settings.seeds):
             for residual in (False, True):
                 for steps in (0, settings.steps):
                     keras.backend.clear_session()
-                    norms.append(gradient_norms(depth, residual, seed, steps=steps, data=data,
-                                                learning_rate=settings.learning_rate))
+                    g = gradient_norms(depth, residual, seed, steps=steps, data=data,
+                                       learning_rate=settings.learning_rate)
+                    norms.append(g)
+                    progress.done(f"{g.label} seed {seed} step {steps}", first_over_last=g.norms[0] / g.norms[-1])
     return GradientResults(norms)

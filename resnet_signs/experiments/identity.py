@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from resnet_signs.experiments import fit, nets
+from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -125,8 +126,9 @@ def _probe(model: keras.Model, extra_blocks: int, x: np.ndarray) -> tuple[float,
     return float(np.linalg.norm(a_out - a_in) / np.linalg.norm(a_in)), float(np.mean(gammas))
 
 
-def run(settings: Settings, data: Signs) -> ExtraBlockResults:
+def run(settings: Settings, data: Signs, progress: Progress | None = None) -> ExtraBlockResults:
     """Per seed: train a ResNet, then append residual or plain blocks and train those with decay."""
+    progress = progress or silent("extra-block", 0)
     runs = []
     probe_x = data.x_train[:256]
     for seed in range(settings.seeds):
@@ -135,6 +137,7 @@ def run(settings: Settings, data: Signs) -> ExtraBlockResults:
         trained = fit.train(base, data, settings.recipe, seed=seed)
         base_weights = base.get_weights()
         runs.append(ExtraBlockRun(seed, "base", trained.train_error, trained.test_error, 0.0, 0.0, 0.0, 0.0))
+        progress.done(f"base ResNet-{settings.base_depth} seed {seed}", train_error=trained.train_error)
         for residual in (True, False):
             base.set_weights(base_weights)
             model = extend(base, settings.extra_blocks, residual, settings.weight_decay, seed)
@@ -143,4 +146,6 @@ def run(settings: Settings, data: Signs) -> ExtraBlockResults:
             change_after, gamma_after = _probe(model, settings.extra_blocks, probe_x)
             runs.append(ExtraBlockRun(seed, "residual" if residual else "plain", extended.train_error,
                                       extended.test_error, change_before, change_after, gamma_before, gamma_after))
+            progress.done(f"{'residual' if residual else 'plain'} extension seed {seed}",
+                          train_error=extended.train_error)
     return ExtraBlockResults(settings.base_depth, settings.extra_blocks, settings.weight_decay, runs)

@@ -13,11 +13,13 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from resnet_signs import paths
 from resnet_signs.experiments import NAMES, check_name, depth, gradients, identity, plots, shortcuts
+from resnet_signs.experiments.progress import Progress
 from resnet_signs.experiments.settings import PRESETS, Settings, default_budget, settings_for
 from resnet_signs.experiments.signs import Signs
 
@@ -27,21 +29,26 @@ FORMAT = 2
 
 @dataclass(frozen=True)
 class Experiment:
-    run: object  # (Settings, Signs) -> results
+    run: object  # (Settings, Signs, Progress) -> results
     results: type  # has from_dict / to_dict
     plot: object  # (results, ax) -> ax
     about: str
+    runs: object  # Settings -> how many runs ``run`` reports to its Progress
 
 
 EXPERIMENTS: dict[str, Experiment] = {
     "depth": Experiment(depth.run, depth.DepthResults, plots.plot_depth,
-                        "final training error vs depth, plain vs ResNet"),
+                        "final training error vs depth, plain vs ResNet",
+                        lambda s: len(s.depths) * s.seeds * 2),
     "gradients": Experiment(gradients.run, gradients.GradientResults, plots.plot_gradient_norms,
-                            "per-layer gradient norms at initialisation and after some steps"),
+                            "per-layer gradient norms at initialisation and after some steps",
+                            lambda s: len(s.depths) * s.seeds * 4),
     "extra-block": Experiment(identity.run, identity.ExtraBlockResults, plots.plot_extra_block,
-                              "blocks appended to a trained ResNet drift toward the identity"),
+                              "blocks appended to a trained ResNet drift toward the identity",
+                              lambda s: s.seeds * 3),
     "shortcuts": Experiment(shortcuts.run, shortcuts.ShortcutResults, plots.plot_shortcuts,
-                            "zero-padding vs projection shortcuts: parameters and accuracy"),
+                            "zero-padding vs projection shortcuts: parameters and accuracy",
+                            lambda s: len(s.depths) * s.seeds * len(shortcuts.COMPARED)),
 }
 assert tuple(EXPERIMENTS) == NAMES and set(PRESETS) == set(NAMES)
 
@@ -71,7 +78,7 @@ def cache_stem(name: str, budget: str, settings: Settings) -> str:
 
 
 def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None = None, force: bool = False,
-                data: Signs | None = None, **overrides) -> Outcome:
+                data: Signs | None = None, progress: Callable[[str], None] | None = None, **overrides) -> Outcome:
     """Return cached results of experiment ``name`` when present, else run it and cache them.
 
     Args:
@@ -80,6 +87,7 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
         out: cache folder (default ``default_cache_dir()``).
         force: run even when cached results exist.
         data: SIGNS arrays to use instead of loading the prepared files (tests, notebooks).
+        progress: receives one line per finished training run (default: printed to stdout).
         **overrides: ``Settings`` fields replacing the budget's presets (``seeds=5``...).
     """
     experiment = EXPERIMENTS[check_name(name)]
@@ -104,7 +112,7 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
                                    y_train=data.y_train[: settings.train_limit])
     device = _use_accelerator()
     start = time.perf_counter()
-    results = experiment.run(settings, data)
+    results = experiment.run(settings, data, Progress(name, experiment.runs(settings), progress))
     elapsed = time.perf_counter() - start
     record = {"format": FORMAT, "experiment": name, "budget": budget, "settings": dataclasses.asdict(settings),
               "elapsed_s": elapsed, "device": device, "results": results.to_dict()}

@@ -113,7 +113,8 @@ _chosen_budget: str | None = None
 def use_budget(budget: str | None) -> None:
     """Pick the budget the lab's experiments run at (``full``, ``quick``, ``smoke``; ``None``: the default).
 
-    Under nbgrader or with ``RESNET_SIGNS_QUICK=1`` the smoke budget applies whatever is picked.
+    Under nbgrader or with ``RESNET_SIGNS_QUICK=1`` the smoke budget applies whatever is picked,
+    and ``RESNET_SIGNS_LAB_BUDGET`` (a course server's or the release's choice) overrides the pick.
     """
     global _chosen_budget
     if budget is not None and budget not in BUDGETS:
@@ -121,11 +122,32 @@ def use_budget(budget: str | None) -> None:
     _chosen_budget = budget
 
 
-def default_budget() -> str:
-    """``smoke`` under nbgrader, ``RESNET_SIGNS_QUICK=1`` or ``setup(quick=True)`` (as for the main
-    notebook), else the budget picked with :func:`use_budget`, else ``quick``."""
+def budget_choice() -> tuple[str, str]:
+    """The budget the lab runs at and what chose it (printed next to the settings).
+
+    In order: ``smoke`` under nbgrader, ``RESNET_SIGNS_QUICK=1`` or ``setup(quick=True)`` (as
+    for the main notebook); ``RESNET_SIGNS_LAB_BUDGET``; :func:`use_budget`; else ``quick``.
+
+    Raises:
+        UsageError: ``RESNET_SIGNS_LAB_BUDGET`` names no budget.
+    """
+    from resnet_signs import paths
     from resnet_signs.notebook import quick_reason  # one reading of the switches, for both notebooks
 
-    if quick_reason():
-        return "smoke"
-    return _chosen_budget or "quick"
+    reason = quick_reason()
+    if reason:
+        return "smoke", reason
+    server = paths.lab_budget_setting()
+    if server:
+        if server not in BUDGETS:
+            raise UsageError(f"{paths.LAB_BUDGET_ENV} must be one of {', '.join(BUDGETS)}. "
+                             f"Received: {paths.LAB_BUDGET_ENV}={server!r}")
+        return server, f"{paths.LAB_BUDGET_ENV}={server}"
+    if _chosen_budget:
+        return _chosen_budget, f"use_budget({_chosen_budget!r})"
+    return "quick", "the default"
+
+
+def default_budget() -> str:
+    """The budget :func:`budget_choice` picks."""
+    return budget_choice()[0]

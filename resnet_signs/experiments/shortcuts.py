@@ -12,6 +12,7 @@ import keras
 import numpy as np
 
 from resnet_signs.experiments import fit, nets
+from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -59,7 +60,8 @@ def shortcut_params(model: keras.Model) -> int:
     return sum(layer.count_params() for layer in model.layers if "_0_" in layer.name)
 
 
-def run(settings: Settings, data: Signs) -> ShortcutResults:
+def run(settings: Settings, data: Signs, progress: Progress | None = None) -> ShortcutResults:
+    progress = progress or silent("shortcuts", 0)
     runs = []
     for depth in settings.depths:
         for seed in range(settings.seeds):
@@ -69,4 +71,5 @@ def run(settings: Settings, data: Signs) -> ShortcutResults:
                 result = fit.train(model, data, settings.recipe, seed=seed)
                 runs.append(ShortcutRun(depth, shortcut, seed, model.count_params(), shortcut_params(model),
                                         result.train_error, result.test_error))
+                progress.done(f"ResNet-{depth} {shortcut} seed {seed}", train_error=result.train_error)
     return ShortcutResults(runs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from resnet_signs import paths
 from resnet_signs.errors import CourseError
 
 
@@ -20,11 +21,14 @@ class Assignment:
         id: nbgrader assignment id, the folder name (``residual_networks``).
         name: notebook name without extension (``Residual_Networks``).
         graded: whether the notebook holds graded cells (the lab does not).
+        solution_env: environment variables the worked solution is executed with (the lab's
+            solution shows the full budget, while the notebook itself offers students the quick one).
     """
 
     id: str
     name: str
     graded: bool
+    solution_env: tuple[tuple[str, str], ...] = ()
 
     def markdown(self, course: Path) -> Path:
         """The one source of truth: jupytext Markdown with nbgrader cell metadata."""
@@ -56,7 +60,8 @@ def _edition(folder: Path, language: str) -> Path:
 
 ASSIGNMENTS: tuple[Assignment, ...] = (
     Assignment("residual_networks", "Residual_Networks", graded=True),
-    Assignment("why_resnets_work", "Why_ResNets_Work", graded=False),
+    Assignment("why_resnets_work", "Why_ResNets_Work", graded=False,
+               solution_env=((paths.LAB_BUDGET_ENV, "full"),)),
 )
 
 

@@ -29,6 +29,7 @@ def execute(
     log: Callable[[str], None] | None = None,
     timeout: int = CELL_TIMEOUT_S,
     report_after_s: float = 10,
+    extra_env: dict[str, str] | None = None,
 ) -> NotebookNode:
     """Run every code cell of ``nb`` in a new ``python3`` kernel; stop at the first error.
 
@@ -39,6 +40,7 @@ def execute(
         log: receives one line per cell that took more than ``report_after_s`` seconds.
         timeout: seconds allowed per cell.
         report_after_s: how long a cell must run to be reported.
+        extra_env: variables added to the kernel's environment (e.g. the lab's budget).
 
     Returns:
         The executed notebook, outputs included, without per-cell timing metadata.
@@ -51,7 +53,7 @@ def execute(
 
     # The solution shows the full training run even when this is started from inside nbgrader.
     log = log or (lambda line: print(line, flush=True))
-    env = {k: v for k, v in os.environ.items() if k not in _SMOKE_SWITCHES}
+    env = {k: v for k, v in os.environ.items() if k not in _SMOKE_SWITCHES} | dict(extra_env or {})
     current = {"cell": None, "started": 0.0}
 
     def on_start(cell, cell_index):

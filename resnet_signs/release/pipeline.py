@@ -175,7 +175,8 @@ def execute_solution(b: Build) -> None:
         workdir = b.workspace / f"run-{language}"
         _copy_assets(b.assignment.markdown(b.course).parent, workdir)
         b.log(f"executing {label} (full training: this can take many minutes)")
-        nb = executing.execute(nb, workdir=workdir, label=label, log=b.log)
+        nb = executing.execute(nb, workdir=workdir, label=label, log=b.log,
+                                extra_env=dict(b.assignment.solution_env))
         b.solutions[language] = nbs.scrub_paths(nbs.drop_native_logs(nbs.replace_dataset_images(nb)), b.root)
     b.solution = b.solutions.get("en", b.solution)
 

@@ -161,6 +161,19 @@ def test_execution_reports_each_slow_cell_after_it_ran(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("  t.md: cell slow (2/3) took")
 
 
+def test_the_lab_solution_runs_the_full_budget_without_the_smoke_switches(tmp_path, monkeypatch):
+    from resnet_signs.release.assignments import select
+
+    [lab] = select(["why_resnets_work"])
+    [main] = select(["residual_networks"])
+    assert dict(lab.solution_env) == {"RESNET_SIGNS_LAB_BUDGET": "full"} and not main.solution_env
+    monkeypatch.setenv("RESNET_SIGNS_QUICK", "1")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import os; print(os.environ.get('RESNET_SIGNS_QUICK'), os.environ.get('RESNET_SIGNS_LAB_BUDGET'))")])
+    done = executing.execute(nb, workdir=tmp_path, label="t.md", extra_env=dict(lab.solution_env))
+    assert done.cells[0].outputs[0].text == "None full\n"
+
+
 def test_cli_check_exits_1_naming_missing_files(released, tmp_path, monkeypatch, capsys):
     project = _copy(released, tmp_path)
     (project / "solutions/why_resnets_work/Why_ResNets_Work.ipynb").unlink()

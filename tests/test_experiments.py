@@ -332,3 +332,43 @@ def test_labels_that_do_not_match_the_images_are_a_one_line_error():
     x = np.zeros((3, 64, 64, 3), np.uint8)
     with pytest.raises(UsageError, match=r"^labels must be \(m,\), \(1, m\) or one-hot .* for 3 images. Received: \(2,\)$"):
         signs.prepare(x, np.array([1, 2]), x, np.array([1, 2, 3]))
+
+
+# --- the README's lab numbers ------------------------------------------------------------------
+
+def _cache(folder, name, results, elapsed_s):
+    import dataclasses as dc
+
+    chosen = settings.settings_for(name, "quick")
+    record = {"format": runner.FORMAT, "experiment": name, "budget": "quick", "settings": dc.asdict(chosen),
+              "elapsed_s": elapsed_s, "device": "tensorflow, CPU (x86_64, 2 cores)", "results": results.to_dict()}
+    (folder / f"{runner.cache_stem(name, 'quick', chosen)}.json").write_text(json.dumps(record))
+
+
+def test_the_readme_lab_numbers_come_from_the_cache_and_name_what_is_missing(tmp_path, capsys):
+    from resnet_signs.experiments import report
+
+    assert report.main(["--budget", "quick", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "no cached quick results of depth, gradients, extra-block, shortcuts: run resnet-signs experiment depth "
+        "--quick; resnet-signs experiment gradients --quick; resnet-signs experiment extra-block --quick; "
+        "resnet-signs experiment shortcuts --quick")
+    _cache(tmp_path, "depth", _depth_results([0.30, 0.20, 0.05], [0.10, 0.02, 0.12]), 300)
+    norms = [gradients.GradientNorms(56, r, seed, 0, ["a", "b"], [9.0, 1.0], 1.0) for seed in range(3) for r in (0, 1)]
+    _cache(tmp_path, "gradients", gradients.GradientResults(norms), 120)
+    assert report.main(["--budget", "quick", "--out", str(tmp_path)]) == 2
+    assert "no cached quick results of extra-block, shortcuts:" in capsys.readouterr().err
+    extra = [identity.ExtraBlockRun(s, kind, 0.1, 0.2, 1, 0.5, 1, 0.5) for s in range(3)
+             for kind in ("base", "residual", "plain")]
+    _cache(tmp_path, "extra-block", identity.ExtraBlockResults(20, 3, 5e-3, extra), 60)
+    short = [shortcuts.ShortcutRun(20, kind, s, 100, 0, 0.01, 0.1) for s in range(3) for kind in shortcuts.COMPARED]
+    _cache(tmp_path, "shortcuts", shortcuts.ShortcutResults(short), 60)
+    assert report.main(["--budget", "quick", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("**Measured, `quick` settings** (16x16 images, 3 seeds, 8 epochs; depths 20, 56; "
+                             "tensorflow, CPU (x86_64, 2 cores)). Compute time: depth 5.0 min, gradients 2.0 min, "
+                             "extra-block 1.0 min, shortcuts 1.0 min; 9 min in all.")
+    assert "| 56 | 0.183 [0.050, 0.300] | 0.080 [0.020, 0.120] |" in out
+    assert ("- `depth`: plain: training error at depth 56 above depth 20 in 2/3 seeds "
+            "(mean 0.100 at 20, 0.183 at 56)") in out
+    assert sum(line.startswith("- `") for line in out) >= 4

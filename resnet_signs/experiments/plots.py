@@ -36,8 +36,9 @@ def plot_depth(results, ax=None):
         rows = [r for r in results.summary() if r["net"] == row_net]
         depths = np.array([r["depth"] for r in rows])
         mean = np.array([r["train_error_mean"] for r in rows])
-        spread = np.array([[r["train_error_mean"] - r["train_error_min"] for r in rows],
-                           [r["train_error_max"] - r["train_error_mean"] for r in rows]])
+        # Clipped: equal errors over seeds can give a mean a rounding step outside [min, max].
+        spread = np.clip([[r["train_error_mean"] - r["train_error_min"] for r in rows],
+                          [r["train_error_max"] - r["train_error_mean"] for r in rows]], 0, None)
         ax.errorbar(depths, mean, yerr=spread, marker="o", capsize=4, color=_color(residual),
                     label=_("ResNet") if residual else _("plain"))
         seeds = [(r.depth, r.train_error) for r in results.runs if r.residual == residual]

@@ -65,6 +65,7 @@ class Outcome:
     png_path: Path
     cached: bool
     elapsed_s: float  # of the run that produced the results
+    device: str = ""  # what ran it ("tensorflow, CPU (x86_64, 2 cores)")
 
 
 def default_cache_dir() -> Path:
@@ -94,14 +95,12 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
     budget = budget or default_budget()
     settings = settings_for(name, budget, **overrides)
     out = Path(out) if out is not None else default_cache_dir()
+    if not force:
+        cached = load_cached(name, budget, out=out, **overrides)
+        if cached is not None:
+            return cached
     stem = cache_stem(name, budget, settings)
     json_path, png_path = out / f"{stem}.json", out / f"{stem}.png"
-    cached = None if force else _read(json_path)
-    if cached is not None:
-        results = experiment.results.from_dict(cached["results"])
-        if not png_path.exists():
-            save_plot(name, results, png_path)
-        return Outcome(name, budget, settings, results, json_path, png_path, True, cached["elapsed_s"])
 
     if data is None:
         from resnet_signs.experiments import signs
@@ -121,7 +120,24 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
     tmp.write_text(json.dumps(record, indent=1))
     tmp.replace(json_path)  # atomic: a killed run never leaves half a cache file
     save_plot(name, results, png_path)
-    return Outcome(name, budget, settings, results, json_path, png_path, False, elapsed)
+    return Outcome(name, budget, settings, results, json_path, png_path, False, elapsed, device)
+
+
+def load_cached(name: str, budget: str, *, out: Path | str | None = None, **overrides) -> Outcome | None:
+    """The cached results of ``name`` at ``budget`` (redrawing a missing plot), or ``None``: nothing runs."""
+    experiment = EXPERIMENTS[check_name(name)]
+    settings = settings_for(name, budget, **overrides)
+    out = Path(out) if out is not None else default_cache_dir()
+    stem = cache_stem(name, budget, settings)
+    json_path, png_path = out / f"{stem}.json", out / f"{stem}.png"
+    cached = _read(json_path)
+    if cached is None:
+        return None
+    results = experiment.results.from_dict(cached["results"])
+    if not png_path.exists():
+        save_plot(name, results, png_path)
+    return Outcome(name, budget, settings, results, json_path, png_path, True, cached["elapsed_s"],
+                   cached.get("device", ""))
 
 
 def save_plot(name: str, results, path: Path) -> None:

@@ -372,3 +372,20 @@ def test_the_readme_lab_numbers_come_from_the_cache_and_name_what_is_missing(tmp
     assert ("- `depth`: plain: training error at depth 56 above depth 20 in 2/3 seeds "
             "(mean 0.100 at 20, 0.183 at 56)") in out
     assert sum(line.startswith("- `") for line in out) >= 4
+
+
+def test_parallel_workers_give_the_runs_of_one_process_in_job_order(tiny_signs, capsys):
+    from resnet_signs.experiments import pool
+    from resnet_signs.experiments.progress import Progress
+
+    chosen = settings.settings_for("depth", "smoke", depths=(8,))
+    lines = []
+    parallel = depth.run(chosen, tiny_signs, Progress("depth", 2, lines.append), workers=2)
+    assert [(r.depth, r.residual, r.seed) for r in parallel.runs] == [(8, False, 0), (8, True, 0)]
+    assert [line.split("] ")[0] for line in lines] == ["  depth [1/2", "  depth [2/2"]  # counted as they finish
+    assert {line.split("] ")[1].split(":")[0] for line in lines} == {"plain-8 seed 0", "ResNet-8 seed 0"}
+    alone = depth.one_run(tiny_signs, 8, True, 0, chosen.recipe)
+    assert alone.params == parallel.runs[1].params and alone.train_error == parallel.runs[1].train_error
+    with pytest.raises(UsageError, match="^workers must be a whole number >= 1. Received: workers=0$"):
+        pool.run_jobs(depth.one_run, [], tiny_signs, workers=0)
+    assert pool.default_workers("tensorflow, 1 GPU") == 1 and pool.default_workers("jax") == 1

@@ -28,6 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated depths 6n + 2 (e.g. 8,20,56)")
     parser.add_argument("--epochs", type=int, default=None, metavar="N", help="training epochs per run")
     parser.add_argument("--force", action="store_true", help="run even if cached results exist")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes training in parallel (default: one per core up to 4 on a CPU, 1 on a GPU)")
     parser.set_defaults(budget="full")
 
 
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from resnet_signs.experiments.runner import run_or_load
 
     outcome = run_or_load(args.name, args.budget, out=args.out, force=args.force,
-                          seeds=args.seeds, depths=args.depths, epochs=args.epochs)
+                          workers=args.workers, seeds=args.seeds, depths=args.depths, epochs=args.epochs)
     how = "loaded cached results" if outcome.cached else "ran"
     print(f"{args.name} ({args.budget}): {how} ({outcome.elapsed_s:.0f} s of compute)")
     for line in summary_lines(args.name, outcome.results):

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from resnet_signs.experiments import fit, nets
+from resnet_signs.experiments import fit, nets, pool
 from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
@@ -57,17 +57,19 @@ class DepthResults:
         return cls([DepthRun(**r) for r in data["runs"]])
 
 
-def run(settings: Settings, data: Signs, progress: Progress | None = None) -> DepthResults:
-    """Train a plain and a residual net (zero-pad shortcuts) per depth and seed."""
+def one_run(data: Signs, depth: int, residual: bool, seed: int, recipe: fit.Recipe) -> DepthRun:
+    """Train one plain or residual net (zero-pad shortcuts)."""
+    keras.backend.clear_session()  # free the previous run's graph memory
+    model = nets.build_net(depth, residual, input_shape=data.image_shape, seed=seed)
+    result = fit.train(model, data, recipe, seed=seed)
+    return DepthRun(depth, residual, seed, model.count_params(), result.train_error, result.test_error,
+                    result.train_errors)
+
+
+def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> DepthResults:
+    """Train a plain and a residual net per depth and seed (on ``workers`` processes)."""
     progress = progress or silent("depth", 0)
-    runs = []
-    for depth in settings.depths:
-        for seed in range(settings.seeds):
-            for residual in (False, True):
-                keras.backend.clear_session()  # free the previous run's graph memory
-                model = nets.build_net(depth, residual, input_shape=data.image_shape, seed=seed)
-                result = fit.train(model, data, settings.recipe, seed=seed)
-                runs.append(DepthRun(depth, residual, seed, model.count_params(), result.train_error,
-                                     result.test_error, result.train_errors))
-                progress.done(f"{'ResNet' if residual else 'plain'}-{depth} seed {seed}", train_error=result.train_error)
-    return DepthResults(runs)
+    jobs = [(depth, residual, seed, settings.recipe)
+            for depth in settings.depths for seed in range(settings.seeds) for residual in (False, True)]
+    return DepthResults(pool.run_jobs(one_run, jobs, data, workers=workers, done=lambda r: progress.done(
+        f"{'ResNet' if r.residual else 'plain'}-{r.depth} seed {r.seed}", train_error=r.train_error)))

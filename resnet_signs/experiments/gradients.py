@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from resnet_signs.errors import UsageError
-from resnet_signs.experiments import nets
+from resnet_signs.experiments import nets, pool
 from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
@@ -100,17 +100,16 @@ def _kernel_gradients(model: keras.Model, variables, x, y) -> tuple[list[np.ndar
     return [g.numpy() for g in grads], float(loss)
 
 
-def run(settings: Settings, data: Signs, progress: Progress | None = None) -> GradientResults:
+def one_run(data: Signs, depth: int, residual: bool, seed: int, steps: int, learning_rate: float) -> GradientNorms:
+    keras.backend.clear_session()
+    return gradient_norms(depth, residual, seed, steps=steps, data=data, learning_rate=learning_rate)
+
+
+def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> GradientResults:
     """Norms at initialisation and after ``settings.steps`` steps, per depth, seed and family."""
     progress = progress or silent("gradients", 0)
-    norms = []
-    for depth in settings.depths:
-        for seed in range(settings.seeds):
-            for residual in (False, True):
-                for steps in (0, settings.steps):
-                    keras.backend.clear_session()
-                    g = gradient_norms(depth, residual, seed, steps=steps, data=data,
-                                       learning_rate=settings.learning_rate)
-                    norms.append(g)
-                    progress.done(f"{g.label} seed {seed} step {steps}", first_over_last=g.norms[0] / g.norms[-1])
-    return GradientResults(norms)
+    jobs = [(depth, residual, seed, steps, settings.learning_rate)
+            for depth in settings.depths for seed in range(settings.seeds)
+            for residual in (False, True) for steps in (0, settings.steps)]
+    return GradientResults(pool.run_jobs(one_run, jobs, data, workers=workers, done=lambda g: progress.done(
+        f"{g.label} seed {g.seed} step {g.step}", first_over_last=g.norms[0] / g.norms[-1])))

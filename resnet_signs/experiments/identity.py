@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from resnet_signs.experiments import fit, nets
+from resnet_signs.experiments import fit, nets, pool
 from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
@@ -126,26 +126,33 @@ def _probe(model: keras.Model, extra_blocks: int, x: np.ndarray) -> tuple[float,
     return float(np.linalg.norm(a_out - a_in) / np.linalg.norm(a_in)), float(np.mean(gammas))
 
 
-def run(settings: Settings, data: Signs, progress: Progress | None = None) -> ExtraBlockResults:
-    """Per seed: train a ResNet, then append residual or plain blocks and train those with decay."""
-    progress = progress or silent("extra-block", 0)
-    runs = []
+def one_seed(data: Signs, seed: int, settings: Settings) -> list[ExtraBlockRun]:
+    """Train a ResNet, then append residual or plain blocks to copies of it and train those with decay."""
+    keras.backend.clear_session()
     probe_x = data.x_train[:256]
-    for seed in range(settings.seeds):
-        keras.backend.clear_session()
-        base = nets.build_net(settings.base_depth, True, input_shape=data.image_shape, seed=seed)
-        trained = fit.train(base, data, settings.recipe, seed=seed)
-        base_weights = base.get_weights()
-        runs.append(ExtraBlockRun(seed, "base", trained.train_error, trained.test_error, 0.0, 0.0, 0.0, 0.0))
-        progress.done(f"base ResNet-{settings.base_depth} seed {seed}", train_error=trained.train_error)
-        for residual in (True, False):
-            base.set_weights(base_weights)
-            model = extend(base, settings.extra_blocks, residual, settings.weight_decay, seed)
-            change_before, gamma_before = _probe(model, settings.extra_blocks, probe_x)
-            extended = fit.train(model, data, settings.extra_recipe, seed=seed)
-            change_after, gamma_after = _probe(model, settings.extra_blocks, probe_x)
-            runs.append(ExtraBlockRun(seed, "residual" if residual else "plain", extended.train_error,
-                                      extended.test_error, change_before, change_after, gamma_before, gamma_after))
-            progress.done(f"{'residual' if residual else 'plain'} extension seed {seed}",
-                          train_error=extended.train_error)
-    return ExtraBlockResults(settings.base_depth, settings.extra_blocks, settings.weight_decay, runs)
+    base = nets.build_net(settings.base_depth, True, input_shape=data.image_shape, seed=seed)
+    trained = fit.train(base, data, settings.recipe, seed=seed)
+    base_weights = base.get_weights()
+    runs = [ExtraBlockRun(seed, "base", trained.train_error, trained.test_error, 0.0, 0.0, 0.0, 0.0)]
+    for residual in (True, False):
+        base.set_weights(base_weights)
+        model = extend(base, settings.extra_blocks, residual, settings.weight_decay, seed)
+        change_before, gamma_before = _probe(model, settings.extra_blocks, probe_x)
+        extended = fit.train(model, data, settings.extra_recipe, seed=seed)
+        change_after, gamma_after = _probe(model, settings.extra_blocks, probe_x)
+        runs.append(ExtraBlockRun(seed, "residual" if residual else "plain", extended.train_error,
+                                  extended.test_error, change_before, change_after, gamma_before, gamma_after))
+    return runs
+
+
+def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> ExtraBlockResults:
+    """Per seed (on ``workers`` processes): a trained base net and its two extensions."""
+    progress = progress or silent("extra-block", 0)
+
+    def done(runs: list[ExtraBlockRun]) -> None:
+        progress.done(f"seed {runs[0].seed}", **{f"{r.kind} train error": r.train_error for r in runs})
+
+    per_seed = pool.run_jobs(one_seed, [(seed, settings) for seed in range(settings.seeds)], data,
+                             workers=workers, done=done)
+    return ExtraBlockResults(settings.base_depth, settings.extra_blocks, settings.weight_decay,
+                             [run for runs in per_seed for run in runs])

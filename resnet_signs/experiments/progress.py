@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 
 class Progress:
-    """Counts an experiment's runs and prints ``[3/18] plain-56 seed 1: train error 0.031 (52 s)``.
+    """Counts an experiment's runs and prints ``depth [3/18] plain-56 seed 1: train error 0.031 (after 95 s)``.
 
     Args:
         name: the experiment (``depth``...), printed first.
@@ -19,14 +19,13 @@ class Progress:
     def __init__(self, name: str, total: int, write: Callable[[str], None] | None = None):
         self.name, self.total, self.count = name, total, 0
         self._write = write or _print
-        self._last = time.perf_counter()
+        self._start = time.perf_counter()
 
     def done(self, what: str, **numbers: float) -> None:
-        now = time.perf_counter()
         self.count += 1
         values = ", ".join(f"{key.replace('_', ' ')} {value:.3f}" for key, value in numbers.items())
-        self._write(f"  {self.name} [{self.count}/{self.total}] {what}: {values} ({now - self._last:.0f} s)")
-        self._last = now
+        elapsed = time.perf_counter() - self._start
+        self._write(f"  {self.name} [{self.count}/{self.total}] {what}: {values} (after {elapsed:.0f} s)")
 
 
 def silent(name: str, total: int) -> Progress:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resnet_signs import paths
-from resnet_signs.experiments import NAMES, check_name, depth, gradients, identity, plots, shortcuts
+from resnet_signs.experiments import NAMES, check_name, depth, gradients, identity, plots, pool, shortcuts
 from resnet_signs.experiments.progress import Progress
 from resnet_signs.experiments.settings import PRESETS, Settings, default_budget, settings_for
 from resnet_signs.experiments.signs import Signs
@@ -29,7 +29,7 @@ FORMAT = 2
 
 @dataclass(frozen=True)
 class Experiment:
-    run: object  # (Settings, Signs, Progress) -> results
+    run: object  # (Settings, Signs, Progress, workers) -> results
     results: type  # has from_dict / to_dict
     plot: object  # (results, ax) -> ax
     about: str
@@ -45,7 +45,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                             lambda s: len(s.depths) * s.seeds * 4),
     "extra-block": Experiment(identity.run, identity.ExtraBlockResults, plots.plot_extra_block,
                               "blocks appended to a trained ResNet drift toward the identity",
-                              lambda s: s.seeds * 3),
+                              lambda s: s.seeds),
     "shortcuts": Experiment(shortcuts.run, shortcuts.ShortcutResults, plots.plot_shortcuts,
                             "zero-padding vs projection shortcuts: parameters and accuracy",
                             lambda s: len(s.depths) * s.seeds * len(shortcuts.COMPARED)),
@@ -79,7 +79,8 @@ def cache_stem(name: str, budget: str, settings: Settings) -> str:
 
 
 def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None = None, force: bool = False,
-                data: Signs | None = None, progress: Callable[[str], None] | None = None, **overrides) -> Outcome:
+                data: Signs | None = None, progress: Callable[[str], None] | None = None, workers: int | None = None,
+                **overrides) -> Outcome:
     """Return cached results of experiment ``name`` when present, else run it and cache them.
 
     Args:
@@ -89,6 +90,7 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
         force: run even when cached results exist.
         data: SIGNS arrays to use instead of loading the prepared files (tests, notebooks).
         progress: receives one line per finished training run (default: printed to stdout).
+        workers: processes that train in parallel (default: ``pool.default_workers``; 1 for ``smoke``).
         **overrides: ``Settings`` fields replacing the budget's presets (``seeds=5``...).
     """
     experiment = EXPERIMENTS[check_name(name)]
@@ -110,11 +112,14 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
         data = dataclasses.replace(data, x_train=data.x_train[: settings.train_limit],
                                    y_train=data.y_train[: settings.train_limit])
     device = _use_accelerator()
+    if workers is None:
+        workers = 1 if budget == "smoke" else pool.default_workers(device)
     start = time.perf_counter()
-    results = experiment.run(settings, data, Progress(name, experiment.runs(settings), progress))
+    results = experiment.run(settings, data, Progress(name, experiment.runs(settings), progress),
+                             pool.check_workers(workers))
     elapsed = time.perf_counter() - start
     record = {"format": FORMAT, "experiment": name, "budget": budget, "settings": dataclasses.asdict(settings),
-              "elapsed_s": elapsed, "device": device, "results": results.to_dict()}
+              "elapsed_s": elapsed, "device": device, "workers": workers, "results": results.to_dict()}
     out.mkdir(parents=True, exist_ok=True)
     tmp = json_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=1))

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 import keras
 import numpy as np
 
-from resnet_signs.experiments import fit, nets
+from resnet_signs.experiments import fit, nets, pool
 from resnet_signs.experiments.progress import Progress, silent
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
@@ -60,16 +60,19 @@ def shortcut_params(model: keras.Model) -> int:
     return sum(layer.count_params() for layer in model.layers if "_0_" in layer.name)
 
 
-def run(settings: Settings, data: Signs, progress: Progress | None = None) -> ShortcutResults:
+def one_run(data: Signs, depth: int, shortcut: str, seed: int, recipe: fit.Recipe) -> ShortcutRun:
+    """Train one ResNet with ``shortcut`` where the shapes change."""
+    keras.backend.clear_session()
+    model = nets.build_net(depth, True, shortcut, input_shape=data.image_shape, seed=seed)
+    result = fit.train(model, data, recipe, seed=seed)
+    return ShortcutRun(depth, shortcut, seed, model.count_params(), shortcut_params(model),
+                       result.train_error, result.test_error)
+
+
+def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> ShortcutResults:
+    """ResNets with each shortcut in ``COMPARED``, per depth and seed (on ``workers`` processes)."""
     progress = progress or silent("shortcuts", 0)
-    runs = []
-    for depth in settings.depths:
-        for seed in range(settings.seeds):
-            for shortcut in COMPARED:
-                keras.backend.clear_session()
-                model = nets.build_net(depth, True, shortcut, input_shape=data.image_shape, seed=seed)
-                result = fit.train(model, data, settings.recipe, seed=seed)
-                runs.append(ShortcutRun(depth, shortcut, seed, model.count_params(), shortcut_params(model),
-                                        result.train_error, result.test_error))
-                progress.done(f"ResNet-{depth} {shortcut} seed {seed}", train_error=result.train_error)
-    return ShortcutResults(runs)
+    jobs = [(depth, shortcut, seed, settings.recipe)
+            for depth in settings.depths for seed in range(settings.seeds) for shortcut in COMPARED]
+    return ShortcutResults(pool.run_jobs(one_run, jobs, data, workers=workers, done=lambda r: progress.done(
+        f"ResNet-{r.depth} {r.shortcut} seed {r.seed}", train_error=r.train_error)))

@@ -374,18 +374,18 @@ def test_the_readme_lab_numbers_come_from_the_cache_and_name_what_is_missing(tmp
     assert sum(line.startswith("- `") for line in out) >= 4
 
 
-def test_parallel_workers_give_the_runs_of_one_process_in_job_order(tiny_signs, capsys):
-    from resnet_signs.experiments import pool
-    from resnet_signs.experiments.progress import Progress
+def _square_plus(data, x):
+    return x * x + data
 
-    chosen = settings.settings_for("depth", "smoke", depths=(8,))
-    lines = []
-    parallel = depth.run(chosen, tiny_signs, Progress("depth", 2, lines.append), workers=2)
-    assert [(r.depth, r.residual, r.seed) for r in parallel.runs] == [(8, False, 0), (8, True, 0)]
-    assert [line.split("] ")[0] for line in lines] == ["  depth [1/2", "  depth [2/2"]  # counted as they finish
-    assert {line.split("] ")[1].split(":")[0] for line in lines} == {"plain-8 seed 0", "ResNet-8 seed 0"}
-    alone = depth.one_run(tiny_signs, 8, True, 0, chosen.recipe)
-    assert alone.params == parallel.runs[1].params and alone.train_error == parallel.runs[1].train_error
+
+def test_parallel_workers_return_results_in_job_order_and_report_each_as_it_finishes():
+    from resnet_signs.experiments import pool
+
+    finished = []
+    assert pool.run_jobs(_square_plus, [(3,), (1,), (2,)], 10, workers=2, done=finished.append) == [19, 11, 14]
+    assert sorted(finished) == [11, 14, 19]
+    assert pool.run_jobs(_square_plus, [(3,)], 1, workers=2) == [10]  # one job: no processes
     with pytest.raises(UsageError, match="^workers must be a whole number >= 1. Received: workers=0$"):
-        pool.run_jobs(depth.one_run, [], tiny_signs, workers=0)
+        pool.run_jobs(_square_plus, [], 0, workers=0)
     assert pool.default_workers("tensorflow, 1 GPU") == 1 and pool.default_workers("jax") == 1
+    assert 1 <= pool.default_workers("tensorflow, CPU (x86_64, 2 cores)") <= pool.MAX_WORKERS

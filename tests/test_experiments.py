@@ -240,8 +240,17 @@ def test_depth_summary_has_per_seed_errors_and_verdicts_counted_seed_by_seed():
     assert (plain["holds_in"], plain["seeds"]) == (2, 3)  # 0.05 at 56 is not above 0.10 at 20
     assert (resnet["holds_in"], resnet["seeds"]) == (2, 3)  # 0.12 at 56 is above 0.10
     assert plain["text"] == ("plain: training error at depth 56 above depth 20 in 2/3 seeds "
-                             "(mean 0.100 at 20, 0.183 at 56)")
+                             "(per seed 0.1000, 0.1000, 0.1000 at 20; 0.3000, 0.2000, 0.0500 at 56)")
+    assert data["notes"] == []  # two-epoch curves: too short to compare the end with 3 epochs before
     json.dumps(data)  # JSON-ready
+
+
+def test_depth_notes_give_each_nets_running_error_at_the_end_against_three_epochs_before():
+    runs = [depth.DepthRun(56, False, seed, 1, 0.1, 0.2, [0.9, 0.5, 0.4, 0.3, 0.2 + seed / 10]) for seed in range(2)]
+    runs += [depth.DepthRun(56, True, 0, 1, 0.0, 0.1, [0.5, 0.1, 0.0, 0.0, 0.0])]
+    (note,) = verdicts.summary("depth", depth.DepthResults(runs))["notes"]
+    assert note == ("running training error (training mode), mean over seeds, 3 epochs before the end -> last epoch: "
+                    "plain-56 0.500 -> 0.250; ResNet-56 0.100 -> 0.000")
 
 
 def test_extra_block_verdicts_compare_each_extension_with_its_own_base():
@@ -370,7 +379,7 @@ def test_the_readme_lab_numbers_come_from_the_cache_and_name_what_is_missing(tmp
                              "extra-block 1.0 min, shortcuts 1.0 min; 9 min in all.")
     assert "| 56 | 0.183 [0.050, 0.300] | 0.080 [0.020, 0.120] |" in out
     assert ("- `depth`: plain: training error at depth 56 above depth 20 in 2/3 seeds "
-            "(mean 0.100 at 20, 0.183 at 56)") in out
+            "(per seed 0.1000, 0.1000, 0.1000 at 20; 0.3000, 0.2000, 0.0500 at 56)") in out
     assert sum(line.startswith("- `") for line in out) >= 4
 
 

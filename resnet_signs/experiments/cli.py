@@ -56,8 +56,11 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     from resnet_signs.experiments.verdicts import summary
 
-    for verdict in summary(args.name, outcome.results)["verdicts"]:
+    data = summary(args.name, outcome.results)
+    for verdict in data["verdicts"]:
         print("verdict:", verdict["text"])
+    for note in data.get("notes", []):
+        print("note:", note)
     print(f"results: {outcome.json_path}")
     print(f"plot:    {outcome.png_path}")
     return 0

@@ -40,6 +40,8 @@ def show(name: str, budget: str | None = None, **overrides):
     data["budget"], data["elapsed_s"] = outcome.budget, round(outcome.elapsed_s, 1)
     for verdict in data["verdicts"]:
         print("verdict:", verdict["text"])
+    for note in data.get("notes", []):
+        print("note:", note)
     from IPython.display import JSON, display
 
     display(JSON(data, expanded=False))

@@ -42,8 +42,9 @@ def readme_lines(outcomes: list) -> list[str]:
         lines.append(f"| {d} | {cells[0]} | {cells[1]} |")
     lines += ["", "Verdicts, computed seed by seed from these results:", ""]
     for o in outcomes:
-        for verdict in summary(o.name, o.results)["verdicts"]:
-            lines.append(f"- `{o.name}`: {verdict['text']}")
+        data = summary(o.name, o.results)
+        lines += [f"- `{o.name}`: {verdict['text']}" for verdict in data["verdicts"]]
+        lines += [f"- `{o.name}` (note): {note}" for note in data.get("notes", [])]
     return lines
 
 

@@ -58,10 +58,36 @@ def _depth(results) -> dict:
                 else "a deeper ResNet does not reach a higher training error",
                 "holds_in": k, "seeds": len(pairs),
                 "text": f"{net}: training error at depth {deep} {word} depth {shallow} in {k}/{len(pairs)} seeds "
-                        f"(mean {_mean(train[net][str(shallow)]):.3f} at {shallow}, "
-                        f"{_mean(train[net][str(deep)]):.3f} at {deep})",
+                        f"(per seed {_seeds(train[net][str(shallow)])} at {shallow}; "
+                        f"{_seeds(train[net][str(deep)])} at {deep})",
             })
-    return {"train_error": dict(train), "test_error": dict(test), "verdicts": verdicts}
+    return {"train_error": dict(train), "test_error": dict(test), "verdicts": verdicts, "notes": _curve_notes(results)}
+
+
+def _seeds(values) -> str:
+    # Four decimals: one training image of 1,080 is 0.0009, which three decimals would hide.
+    return ", ".join(f"{v:.4f}" for v in values)
+
+
+#: The curve notes compare the last epoch with this many epochs before it.
+CURVE_WINDOW = 3
+
+
+def _curve_notes(results) -> list[str]:
+    """Whether each net's running training error was still falling when the budget ran out (numbers only:
+    a comparison at equal budgets says nothing about where a still-falling curve would end)."""
+    parts = []
+    for depth in sorted({r.depth for r in results.runs}):
+        for residual in (False, True):
+            curves = [r.train_errors for r in results.runs
+                      if r.depth == depth and r.residual == residual and len(r.train_errors) > CURVE_WINDOW]
+            if curves:
+                before = _mean([c[-1 - CURVE_WINDOW] for c in curves])
+                parts.append(f"{'ResNet' if residual else 'plain'}-{depth} {before:.3f} -> {_mean([c[-1] for c in curves]):.3f}")
+    if not parts:
+        return []
+    return [f"running training error (training mode), mean over seeds, {CURVE_WINDOW} epochs before the end -> "
+            f"last epoch: {'; '.join(parts)}"]
 
 
 def _gradients(results) -> dict:
@@ -105,7 +131,7 @@ def _extra_block(results) -> dict:
             else "appended plain layers raise the training error",
             "holds_in": k, "seeds": len(pairs),
             "text": f"+ {kind} layers: training error {word} the base net's in {k}/{len(pairs)} seeds "
-                    f"(mean {_mean(train['base']):.3f} -> {_mean(train[kind]):.3f})",
+                    f"(per seed {_seeds(train['base'])} -> {_seeds(train[kind])})",
         })
     return {"base_depth": results.base_depth, "extra_blocks": results.extra_blocks, "train_error": train,
             "test_error": test, "change": change, "verdicts": verdicts}

@@ -10,6 +10,12 @@ from __future__ import annotations
 
 import importlib
 
+from resnet_signs import paths
+
+# The lab's first TensorFlow import happens inside these modules: keep its C++ log lines out of
+# the notebook (a user's own TF_CPP_MIN_LOG_LEVEL wins).
+paths.quiet_tensorflow()
+
 #: The experiments, in the lab's order (kept here so the CLI can check a name without TensorFlow).
 NAMES = ("depth", "gradients", "extra-block", "shortcuts")
 

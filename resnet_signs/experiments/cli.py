@@ -2,7 +2,7 @@
 
 Writes ``NAME-BUDGET-HASH.json`` (settings, device, time, results) and a ``.png`` plot to
 ``--out`` and prints a summary table and the verdicts. Without ``--quick`` the full settings
-run (about an hour for the four experiments on a 2-core CPU); ``--quick`` about 18 min.
+run (33 min measured for the four experiments on a 2-core CPU); ``--quick`` 6 min.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="NAME", help=f"one of: {', '.join(NAMES)}")
     budget = parser.add_mutually_exclusive_group()
     budget.add_argument("--quick", action="store_const", dest="budget", const="quick",
-                        help="16x16 images, 8 epochs: the whole lab in about 18 min on a 2-core CPU")
+                        help="16x16 images, 8 epochs: the whole lab in about 6 min on a 2-core CPU")
     budget.add_argument("--smoke", action="store_const", dest="budget", const="smoke",
                         help="tiny settings that only prove the code runs (seconds)")
     parser.add_argument("--out", metavar="DIR", default=None,

@@ -43,7 +43,7 @@ def plot_depth(results, ax=None):
                     label=_("ResNet") if residual else _("plain"))
         seeds = [(r.depth, r.train_error) for r in results.runs if r.residual == residual]
         ax.scatter(*zip(*seeds), s=12, alpha=0.5, color=_color(residual))
-    ax.set(xlabel=_("depth (weighted layers)"), ylabel=_("training error, last epoch"),
+    ax.set(xlabel=_("depth (weighted layers)"), ylabel=_("training error after training"),
            title=_("Training error vs depth (mean, min-max over seeds, dots: seeds)"))
     ax.set_xticks(sorted({r.depth for r in results.runs}))
     ax.legend()

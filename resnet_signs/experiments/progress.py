@@ -1,4 +1,4 @@
-"""One line per finished training run, so an hour-long lab is not an hour of silence."""
+"""One line per finished training run, so a half-hour lab is not half an hour of silence."""
 
 from __future__ import annotations
 

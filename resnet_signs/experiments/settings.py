@@ -5,12 +5,13 @@ alone (2-core CPU: one epoch over the 1080 images at 32x32 takes about 3 s for a
 net and 10-20 s for a 56-layer one, plus about 5 and 20 s of tracing per net), and are
 not to be re-picked after seeing the outcome:
 
-- ``full``: 32x32 images, 3 seeds, depths 8, 20 and 56, 20 epochs (about an hour for the
-  whole lab on 2 cores, estimated from the per-epoch costs). 110 layers would cost about 50 min
-  more for the depth experiment alone, so it is not in the preset (``--depths``).
-- ``quick``: the same experiments at 16x16 (a quarter of the pixels) with 8 epochs; measured
-  18 min for the whole lab on the shared 2-core CPU (depth 7.5 min), more than the 10 min
-  aimed for.
+- ``full``: 32x32 images, 3 seeds, depths 8, 20 and 56, 20 epochs (estimated at about an hour
+  before it ran; measured 33 min on 2 cores: the depth experiment 24 min in one process, the
+  other three 9 min in two worker processes). 110 layers would cost about twice what 56 do
+  (~30 min more, estimated), so it is not in the preset (``--depths``).
+- ``quick``: the same experiments at 16x16 (a quarter of the pixels) with 8 epochs (gradients at
+  32x32); measured 5.7 min for the whole lab with two worker processes on 2 cores (18 min in one
+  process on a machine shared with another job).
 - ``smoke`` only proves the code runs (the lab notebook uses it under ``NBGRADER_EXECUTION``
   or ``RESNET_SIGNS_QUICK=1``).
 """

@@ -149,7 +149,9 @@ def scrub_paths(nb: NotebookNode, root: Path) -> NotebookNode:
 
 #: Native (absl/C++) log lines TensorFlow writes to the kernel's stderr: they carry timestamps
 #: and process ids, say nothing to a reader and would make every regenerated solution differ.
-_NATIVE_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d)")
+#: (The CPU-feature notice continues on a line of its own, "To enable the following instructions".)
+_NATIVE_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d"
+                         r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags)")
 
 
 def drop_native_logs(nb: NotebookNode) -> NotebookNode:

@@ -7,12 +7,13 @@ is skipped with a message naming what is missing.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
-from resnet_signs import lab
+from resnet_signs import lab, paths
 
 CHROMIUM = Path(os.environ.get("RESNET_SIGNS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -66,3 +67,37 @@ def start_lab(browser):
         return lab.start(role, root=root, config_dir=config_dir, ready_timeout=120)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def cut_first_exercise():
+    """``cut_first_exercise(release, answer_sample)``: see :func:`_cut_first_exercise`."""
+    return _cut_first_exercise
+
+
+def _cut_first_exercise(release: Path, answer_sample: str) -> dict:
+    """``release``'s first exercise, the identity block taken from the sample ``answer_sample``.
+
+    Kept: the title (the page's H1), the language and setup cells, the imports, the identity
+    block and its public check, so a browser test runs one exercise instead of the notebook.
+    """
+    notebook = json.loads(release.read_text())
+    sample = paths.PROJECT_ROOT / "autograder" / "samples" / answer_sample / "Residual_Networks.ipynb"
+    grade_id = lambda cell: cell["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731
+    answer = next(c for c in json.loads(sample.read_text())["cells"] if grade_id(c) == "identity_block")
+    keep = []
+    for cell in notebook["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and text.startswith("# "):
+            keep.append(cell)
+        elif cell["cell_type"] == "code" and ("use_language(" in text or "setup(" in text
+                                              or text.startswith("import numpy")):
+            keep.append(cell)
+        elif grade_id(cell) == "identity_block":
+            keep.append(dict(cell, source=answer["source"]))
+        elif grade_id(cell) == "identity_block_public":
+            keep.append(cell)
+    kept = [grade_id(c) for c in keep]
+    assert "identity_block" in kept and "identity_block_public" in kept and len(keep) >= 5, \
+        f"{release.name} no longer has the cells this test cuts out"
+    return dict(notebook, cells=keep)

@@ -20,37 +20,15 @@ from resnet_signs import paths
 pytestmark = pytest.mark.browser
 
 RELEASE = paths.PROJECT_ROOT / "assignments" / "residual_networks" / "Residual_Networks.ipynb"
-SAMPLES = paths.PROJECT_ROOT / "autograder" / "samples"
-
-
-def _cut_notebook(answer_sample: str) -> dict:
-    """The release's first exercise, with the identity block taken from ``answer_sample``."""
-    release = json.loads(RELEASE.read_text())
-    sample = json.loads((SAMPLES / answer_sample / "Residual_Networks.ipynb").read_text())
-    grade_id = lambda cell: cell["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731
-    answer = next(c for c in sample["cells"] if grade_id(c) == "identity_block")
-    keep = []
-    for cell in release["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and text.startswith("# "):
-            keep.append(cell)  # the title: the page's H1
-        elif cell["cell_type"] == "code" and ("setup(" in text or text.startswith("import numpy")):
-            keep.append(cell)
-        elif grade_id(cell) == "identity_block":
-            keep.append(dict(cell, source=answer["source"]))
-        elif grade_id(cell) == "identity_block_public":
-            keep.append(cell)
-    assert len(keep) == 5, "the release no longer has the cells this test cuts out"
-    return dict(release, cells=keep)
 
 
 @pytest.fixture(scope="module")
-def student_lab(tmp_path_factory, start_lab):
+def student_lab(tmp_path_factory, start_lab, cut_first_exercise):
     root = tmp_path_factory.mktemp("student")
     (root / "residual_networks").mkdir()
     shutil.copy(RELEASE, root / "residual_networks" / RELEASE.name)  # what `make lab` opens first
     for name, sample in (("right", "solution"), ("wrong", "identity-shortcut-after-relu")):
-        (root / f"{name}.ipynb").write_text(json.dumps(_cut_notebook(sample)))
+        (root / f"{name}.ipynb").write_text(json.dumps(cut_first_exercise(RELEASE, sample)))
     server = start_lab("student", root, tmp_path_factory.mktemp("student-config"))
     yield server
     server.stop()

@@ -13,37 +13,17 @@ from resnet_signs import paths
 pytestmark = pytest.mark.browser
 
 RELEASE = paths.PROJECT_ROOT / "assignments" / "residual_networks" / "zh_TW" / "Residual_Networks.ipynb"
-WRONG = paths.PROJECT_ROOT / "autograder" / "samples" / "identity-shortcut-after-relu" / "Residual_Networks.ipynb"
 
 
-def _cut_notebook() -> dict:
-    """The zh_TW release's first exercise (title, language, setup, imports, identity block and its public
-    check), with the wrong identity block of the sample ``identity-shortcut-after-relu``."""
-    release = json.loads(RELEASE.read_text())
-    grade_id = lambda cell: cell["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731
-    answer = next(c for c in json.loads(WRONG.read_text())["cells"] if grade_id(c) == "identity_block")
-    keep = []
-    for cell in release["cells"]:
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and text.startswith("# "):
-            keep.append(cell)
-        elif cell["cell_type"] == "code" and ("use_language(" in text or "setup(" in text or text.startswith("import numpy")):
-            keep.append(cell)
-        elif grade_id(cell) == "identity_block":
-            keep.append(dict(cell, source=answer["source"]))
-        elif grade_id(cell) == "identity_block_public":
-            keep.append(cell)
-    assert len(keep) == 6, "the zh_TW release no longer has the cells this test cuts out"
-    return dict(release, cells=keep)
-
-
-def test_the_traditional_chinese_notebook_shows_chinese_prose_and_a_chinese_hint(page, start_lab, tmp_path, shots):
+def test_the_traditional_chinese_notebook_shows_chinese_prose_and_a_chinese_hint(page, start_lab, tmp_path, shots,
+                                                                                  cut_first_exercise):
     fonts = subprocess.run(["fc-list", ":lang=zh-tw", "family"], capture_output=True, text=True).stdout
     if "CJK" not in fonts:
         pytest.skip("no CJK font for the browser: run `make fonts-deps` (apt-get install fonts-noto-cjk)")
     root = tmp_path / "zh"
     (root / "residual_networks").mkdir(parents=True)  # where the student lab opens the assignment
-    (root / "residual_networks" / "Residual_Networks.ipynb").write_text(json.dumps(_cut_notebook()))
+    cut = cut_first_exercise(RELEASE, "identity-shortcut-after-relu")
+    (root / "residual_networks" / "Residual_Networks.ipynb").write_text(json.dumps(cut))
     server = start_lab("student", root, tmp_path / "config")
     try:
         page.set_viewport_size({"width": 1280, "height": 2600})  # the whole cut notebook in one screenshot

@@ -62,6 +62,9 @@ def test_drop_native_logs_keeps_python_warnings_and_drops_emptied_streams():
     native = (
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
         "I0000 00:00:1795431293.493809   25965 port.cc:153] oneDNN custom operations are on.\n"
+        "I0000 00:00:1796192047.729709   13919 cpu_feature_guard.cc:227] This TensorFlow binary is optimized.\n"
+        "To enable the following instructions: AVX2 FMA, in other operations, rebuild TensorFlow with the "
+        "appropriate compiler flags.\n"
     )
     mixed = native + "x.py:3: UserWarning: careful\n"
     cell = new_code_cell("import tensorflow", outputs=[

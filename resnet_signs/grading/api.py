@@ -145,16 +145,17 @@ def grade(
     bar = Progress(len(todo), stream=progress, workers=1 if scheduler else min(workers, max(1, len(todo))),
                    limit=limits.total(len(course.functions))).start_ticking()
     keys = {job.student: key for job, key in todo}
-    for job, result in execute([job for job, _ in todo], workers=workers, scheduler=scheduler):
-        sub = by_student[job.student]
-        if isinstance(result, Exception):
-            run.failed[sub.student] = f"{type(result).__name__}: {result}".splitlines()[0]
-        else:
-            grade = _annotate(sub, reports.grade_from_dict(result), course.notebook_name)
-            _finish(out, sub, grade, keys[job.student], db_url, course, run, config)
-        bar.advance(sub.student)
-
-    bar.stop()
+    try:
+        for job, result in execute([job for job, _ in todo], workers=workers, scheduler=scheduler):
+            sub = by_student[job.student]
+            if isinstance(result, Exception):
+                run.failed[sub.student] = f"{type(result).__name__}: {result}".splitlines()[0]
+            else:
+                grade = _annotate(sub, reports.grade_from_dict(result), course.notebook_name)
+                _finish(out, sub, grade, keys[job.student], db_url, course, run, config)
+            bar.advance(sub.student)
+    finally:
+        bar.stop()  # also when grading stops with an error: the ticker must not outlive the run
     run.everyone = _everyone(out, run)
     reports.write_atomic(out / "grades.csv", reports.grades_csv(run.everyone))
     reports.write_atomic(out / "canvas.csv", exports.canvas_csv(

@@ -13,6 +13,10 @@ import time
 from typing import TextIO
 
 
+#: The name of the thread that redraws the bar between completions (tests check it ends).
+TICKER_THREAD = "grading-progress"
+
+
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
@@ -69,7 +73,7 @@ class Progress:
 
     def start_ticking(self) -> "Progress":
         """Redraw every few seconds between completions too, so a long wait shows in the ETA."""
-        threading.Thread(target=self._tick, daemon=True).start()
+        threading.Thread(target=self._tick, name=TICKER_THREAD, daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -79,7 +83,10 @@ class Progress:
         while not self._stop.wait(5.0 if self.tty else self.interval):
             with self._lock:
                 if self.done < self.total:
-                    self._write(time.monotonic(), "")
+                    try:
+                        self._write(time.monotonic(), "")
+                    except (OSError, ValueError):  # the stream was closed under us: stop redrawing
+                        return
 
     def _write(self, now: float, label: str) -> None:
         if self.tty:

@@ -315,6 +315,31 @@ def test_unreachable_scheduler_is_a_one_line_error(capsys, graded, submissions, 
     err = _cli_error(capsys, submissions, "--out", tmp_path / "o", "--course", course,
                      "--db", graded["db"], "--scheduler", f"tcp://127.0.0.1:{port}")
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
+    assert not _ticker_alive(), "the progress bar's ticker outlived a grading run that stopped with an error"
+
+
+def _ticker_alive(wait_s: float = 2.0) -> bool:
+    import threading
+    import time
+
+    from resnet_signs.grading.progress import TICKER_THREAD
+
+    deadline = time.monotonic() + wait_s
+    while any(t.name == TICKER_THREAD and t.is_alive() for t in threading.enumerate()):
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_ticker_stops_quietly_when_its_stream_is_closed():
+    import io
+
+    stream = io.StringIO()
+    bar = Progress(3, stream=stream, interval=0.01).start_ticking()
+    stream.close()
+    assert not _ticker_alive()
+    bar.stop()
 
 
 def test_auto_workers_fit_the_cores_and_the_memory():

@@ -389,10 +389,14 @@ def _square_plus(data, x):
 
 def test_parallel_workers_return_results_in_job_order_and_report_each_as_it_finishes():
     from resnet_signs.experiments import pool
+    from resnet_signs.experiments.progress import Progress
 
-    finished = []
-    assert pool.run_jobs(_square_plus, [(3,), (1,), (2,)], 10, workers=2, done=finished.append) == [19, 11, 14]
-    assert sorted(finished) == [11, 14, 19]
+    lines = []
+    progress = Progress("squares", lines.append)
+    assert pool.run_jobs(_square_plus, [(3,), (1,), (2,)], 10, workers=2, progress=progress,
+                         describe=lambda r: (f"got {r}", {"value": r})) == [19, 11, 14]
+    assert [line.split("] ")[0] for line in lines] == ["  squares [1/3", "  squares [2/3", "  squares [3/3"]
+    assert sorted(line.split("] ")[1].split(":")[0] for line in lines) == ["got 11", "got 14", "got 19"]
     assert pool.run_jobs(_square_plus, [(3,)], 1, workers=2) == [10]  # one job: no processes
     with pytest.raises(UsageError, match="^workers must be a whole number >= 1. Received: workers=0$"):
         pool.run_jobs(_square_plus, [], 0, workers=0)

@@ -12,8 +12,8 @@ import importlib
 
 from resnet_signs import paths
 
-# The lab's first TensorFlow import happens inside these modules: keep its C++ log lines out of
-# the notebook (a user's own TF_CPP_MIN_LOG_LEVEL wins).
+# The lab's and the CLI's first TensorFlow import happens inside these modules: fewer C++ log
+# lines (the CPU-feature notice goes; absl's pre-init lines stay). A user's own level wins.
 paths.quiet_tensorflow()
 
 #: The experiments, in the lab's order (kept here so the CLI can check a name without TensorFlow).

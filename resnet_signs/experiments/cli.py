@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 
-from resnet_signs import paths
 from resnet_signs.experiments import NAMES, check_name
 from resnet_signs.experiments.tables import summary_lines
 
@@ -42,7 +41,6 @@ def _depths(text: str) -> tuple[int, ...]:
 
 def run(args: argparse.Namespace) -> int:
     check_name(args.name)  # before importing TensorFlow: a typo answers at once
-    paths.quiet_tensorflow()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -54,13 +52,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.name} ({args.budget}): {how} ({outcome.elapsed_s:.0f} s of compute)")
     for line in summary_lines(args.name, outcome.results):
         print(line)
-    from resnet_signs.experiments.verdicts import summary
+    from resnet_signs.experiments.verdicts import printed_lines, summary
 
-    data = summary(args.name, outcome.results)
-    for verdict in data["verdicts"]:
-        print("verdict:", verdict["text"])
-    for note in data.get("notes", []):
-        print("note:", note)
+    for line in printed_lines(summary(args.name, outcome.results)):
+        print(line)
     print(f"results: {outcome.json_path}")
     print(f"plot:    {outcome.png_path}")
     return 0

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from resnet_signs.experiments import fit, nets, pool
-from resnet_signs.experiments.progress import Progress, silent
+from resnet_signs.experiments.progress import Progress
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -68,8 +68,7 @@ def one_run(data: Signs, depth: int, residual: bool, seed: int, recipe: fit.Reci
 
 def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> DepthResults:
     """Train a plain and a residual net per depth and seed (on ``workers`` processes)."""
-    progress = progress or silent("depth", 0)
     jobs = [(depth, residual, seed, settings.recipe)
             for depth in settings.depths for seed in range(settings.seeds) for residual in (False, True)]
-    return DepthResults(pool.run_jobs(one_run, jobs, data, workers=workers, done=lambda r: progress.done(
-        f"{'ResNet' if r.residual else 'plain'}-{r.depth} seed {r.seed}", train_error=r.train_error)))
+    return DepthResults(pool.run_jobs(one_run, jobs, data, workers=workers, progress=progress, describe=lambda r: (
+        f"{'ResNet' if r.residual else 'plain'}-{r.depth} seed {r.seed}", {"train_error": r.train_error})))

@@ -38,10 +38,8 @@ def show(name: str, budget: str | None = None, **overrides):
     print("\n".join(summary_lines(name, outcome.results)))
     data = verdicts.summary(name, outcome.results, outcome.settings)
     data["budget"], data["elapsed_s"] = outcome.budget, round(outcome.elapsed_s, 1)
-    for verdict in data["verdicts"]:
-        print("verdict:", verdict["text"])
-    for note in data.get("notes", []):
-        print("note:", note)
+    for line in verdicts.printed_lines(data):
+        print(line)
     from IPython.display import JSON, display
 
     display(JSON(data, expanded=False))

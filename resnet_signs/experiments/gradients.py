@@ -14,7 +14,7 @@ import numpy as np
 
 from resnet_signs.errors import UsageError
 from resnet_signs.experiments import nets, pool
-from resnet_signs.experiments.progress import Progress, silent
+from resnet_signs.experiments.progress import Progress
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -107,9 +107,8 @@ def one_run(data: Signs, depth: int, residual: bool, seed: int, steps: int, lear
 
 def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> GradientResults:
     """Norms at initialisation and after ``settings.steps`` steps, per depth, seed and family."""
-    progress = progress or silent("gradients", 0)
     jobs = [(depth, residual, seed, steps, settings.learning_rate)
             for depth in settings.depths for seed in range(settings.seeds)
             for residual in (False, True) for steps in (0, settings.steps)]
-    return GradientResults(pool.run_jobs(one_run, jobs, data, workers=workers, done=lambda g: progress.done(
-        f"{g.label} seed {g.seed} step {g.step}", first_over_last=g.norms[0] / g.norms[-1])))
+    return GradientResults(pool.run_jobs(one_run, jobs, data, workers=workers, progress=progress, describe=lambda g: (
+        f"{g.label} seed {g.seed} step {g.step}", {"first_over_last": g.norms[0] / g.norms[-1]})))

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from resnet_signs.experiments import fit, nets, pool
-from resnet_signs.experiments.progress import Progress, silent
+from resnet_signs.experiments.progress import Progress
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -147,12 +147,8 @@ def one_seed(data: Signs, seed: int, settings: Settings) -> list[ExtraBlockRun]:
 
 def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> ExtraBlockResults:
     """Per seed (on ``workers`` processes): a trained base net and its two extensions."""
-    progress = progress or silent("extra-block", 0)
-
-    def done(runs: list[ExtraBlockRun]) -> None:
-        progress.done(f"seed {runs[0].seed}", **{f"{r.kind} train error": r.train_error for r in runs})
-
-    per_seed = pool.run_jobs(one_seed, [(seed, settings) for seed in range(settings.seeds)], data,
-                             workers=workers, done=done)
+    per_seed = pool.run_jobs(one_seed, [(seed, settings) for seed in range(settings.seeds)], data, workers=workers,
+                             progress=progress, describe=lambda runs: (
+                                 f"seed {runs[0].seed}", {f"{r.kind} train error": r.train_error for r in runs}))
     return ExtraBlockResults(settings.base_depth, settings.extra_blocks, settings.weight_decay,
                              [run for runs in per_seed for run in runs])

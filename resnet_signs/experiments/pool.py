@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from resnet_signs.errors import UsageError
+from resnet_signs.experiments.progress import Progress
 
 #: More processes than this stop paying on the machines the course targets (each holds ~1 GB).
 MAX_WORKERS = 4
@@ -40,13 +41,22 @@ def check_workers(workers: int) -> int:
     return workers
 
 
-def run_jobs(fn: Callable, jobs: Sequence[tuple], data, *, workers: int = 1,
-             done: Callable[[object], None] = lambda result: None) -> list:
-    """``[fn(data, *job) for job in jobs]``, on ``workers`` processes; ``done(result)`` as each finishes.
+def run_jobs(fn: Callable, jobs: Sequence[tuple], data, *, workers: int = 1, progress: Progress | None = None,
+             describe: Callable[[object], tuple[str, dict]] = lambda result: ("done", {})) -> list:
+    """``[fn(data, *job) for job in jobs]``, on ``workers`` processes.
 
-    ``fn`` must be a module-level function (workers import it by name).
+    As each finishes, ``progress`` (if any) reports it as ``describe(result)``: a label and the
+    numbers to show. ``fn`` must be a module-level function (workers import it by name).
     """
     check_workers(workers)
+    if progress is not None:
+        progress.total = len(jobs)
+
+    def done(result) -> None:
+        if progress is not None:
+            what, numbers = describe(result)
+            progress.done(what, **numbers)
+
     if workers == 1 or len(jobs) <= 1:
         results = []
         for job in jobs:

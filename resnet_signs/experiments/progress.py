@@ -12,12 +12,13 @@ class Progress:
 
     Args:
         name: the experiment (``depth``...), printed first.
-        total: how many runs the experiment will report.
         write: where the lines go (default: stdout, flushed, so a notebook shows them as they come).
+
+    ``total`` (runs to come) is set by whoever makes the list of runs (:func:`pool.run_jobs`).
     """
 
-    def __init__(self, name: str, total: int, write: Callable[[str], None] | None = None):
-        self.name, self.total, self.count = name, total, 0
+    def __init__(self, name: str, write: Callable[[str], None] | None = None):
+        self.name, self.total, self.count = name, 0, 0
         self._write = write or _print
         self._start = time.perf_counter()
 
@@ -26,11 +27,6 @@ class Progress:
         values = ", ".join(f"{key.replace('_', ' ')} {value:.3f}" for key, value in numbers.items())
         elapsed = time.perf_counter() - self._start
         self._write(f"  {self.name} [{self.count}/{self.total}] {what}: {values} (after {elapsed:.0f} s)")
-
-
-def silent(name: str, total: int) -> Progress:
-    """A ``Progress`` that prints nothing (tests, callers that report on their own)."""
-    return Progress(name, total, write=lambda line: None)
 
 
 def _print(line: str) -> None:

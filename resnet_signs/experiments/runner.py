@@ -33,22 +33,17 @@ class Experiment:
     results: type  # has from_dict / to_dict
     plot: object  # (results, ax) -> ax
     about: str
-    runs: object  # Settings -> how many runs ``run`` reports to its Progress
 
 
 EXPERIMENTS: dict[str, Experiment] = {
     "depth": Experiment(depth.run, depth.DepthResults, plots.plot_depth,
-                        "final training error vs depth, plain vs ResNet",
-                        lambda s: len(s.depths) * s.seeds * 2),
+                        "final training error vs depth, plain vs ResNet"),
     "gradients": Experiment(gradients.run, gradients.GradientResults, plots.plot_gradient_norms,
-                            "per-layer gradient norms at initialisation and after some steps",
-                            lambda s: len(s.depths) * s.seeds * 4),
+                            "per-layer gradient norms at initialisation and after some steps"),
     "extra-block": Experiment(identity.run, identity.ExtraBlockResults, plots.plot_extra_block,
-                              "blocks appended to a trained ResNet drift toward the identity",
-                              lambda s: s.seeds),
+                              "blocks appended to a trained ResNet drift toward the identity"),
     "shortcuts": Experiment(shortcuts.run, shortcuts.ShortcutResults, plots.plot_shortcuts,
-                            "zero-padding vs projection shortcuts: parameters and accuracy",
-                            lambda s: len(s.depths) * s.seeds * len(shortcuts.COMPARED)),
+                            "zero-padding vs projection shortcuts: parameters and accuracy"),
 }
 assert tuple(EXPERIMENTS) == NAMES and set(PRESETS) == set(NAMES)
 
@@ -97,12 +92,10 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
     budget = budget or default_budget()
     settings = settings_for(name, budget, **overrides)
     out = Path(out) if out is not None else default_cache_dir()
-    if not force:
-        cached = load_cached(name, budget, out=out, **overrides)
-        if cached is not None:
-            return cached
-    stem = cache_stem(name, budget, settings)
-    json_path, png_path = out / f"{stem}.json", out / f"{stem}.png"
+    cached = None if force else _load(name, budget, settings, out)
+    if cached is not None:
+        return cached
+    json_path, png_path = _files(name, budget, settings, out)
 
     if data is None:
         from resnet_signs.experiments import signs
@@ -115,7 +108,7 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
     if workers is None:
         workers = 1 if budget == "smoke" else pool.default_workers(device)
     start = time.perf_counter()
-    results = experiment.run(settings, data, Progress(name, experiment.runs(settings), progress),
+    results = experiment.run(settings, data, Progress(name, progress),
                              pool.check_workers(workers))
     elapsed = time.perf_counter() - start
     record = {"format": FORMAT, "experiment": name, "budget": budget, "settings": dataclasses.asdict(settings),
@@ -130,15 +123,22 @@ def run_or_load(name: str, budget: str | None = None, *, out: Path | str | None 
 
 def load_cached(name: str, budget: str, *, out: Path | str | None = None, **overrides) -> Outcome | None:
     """The cached results of ``name`` at ``budget`` (redrawing a missing plot), or ``None``: nothing runs."""
-    experiment = EXPERIMENTS[check_name(name)]
-    settings = settings_for(name, budget, **overrides)
-    out = Path(out) if out is not None else default_cache_dir()
+    check_name(name)
+    return _load(name, budget, settings_for(name, budget, **overrides),
+                 Path(out) if out is not None else default_cache_dir())
+
+
+def _files(name: str, budget: str, settings: Settings, out: Path) -> tuple[Path, Path]:
     stem = cache_stem(name, budget, settings)
-    json_path, png_path = out / f"{stem}.json", out / f"{stem}.png"
+    return out / f"{stem}.json", out / f"{stem}.png"
+
+
+def _load(name: str, budget: str, settings: Settings, out: Path) -> Outcome | None:
+    json_path, png_path = _files(name, budget, settings, out)
     cached = _read(json_path)
     if cached is None:
         return None
-    results = experiment.results.from_dict(cached["results"])
+    results = EXPERIMENTS[name].results.from_dict(cached["results"])
     if not png_path.exists():
         save_plot(name, results, png_path)
     return Outcome(name, budget, settings, results, json_path, png_path, True, cached["elapsed_s"],

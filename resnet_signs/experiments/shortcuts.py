@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from resnet_signs.experiments import fit, nets, pool
-from resnet_signs.experiments.progress import Progress, silent
+from resnet_signs.experiments.progress import Progress
 from resnet_signs.experiments.settings import Settings
 from resnet_signs.experiments.signs import Signs
 
@@ -71,8 +71,7 @@ def one_run(data: Signs, depth: int, shortcut: str, seed: int, recipe: fit.Recip
 
 def run(settings: Settings, data: Signs, progress: Progress | None = None, workers: int = 1) -> ShortcutResults:
     """ResNets with each shortcut in ``COMPARED``, per depth and seed (on ``workers`` processes)."""
-    progress = progress or silent("shortcuts", 0)
     jobs = [(depth, shortcut, seed, settings.recipe)
             for depth in settings.depths for seed in range(settings.seeds) for shortcut in COMPARED]
-    return ShortcutResults(pool.run_jobs(one_run, jobs, data, workers=workers, done=lambda r: progress.done(
-        f"ResNet-{r.depth} {r.shortcut} seed {r.seed}", train_error=r.train_error)))
+    return ShortcutResults(pool.run_jobs(one_run, jobs, data, workers=workers, progress=progress, describe=lambda r: (
+        f"ResNet-{r.depth} {r.shortcut} seed {r.seed}", {"train_error": r.train_error})))

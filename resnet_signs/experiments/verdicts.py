@@ -29,6 +29,11 @@ def summary(name: str, results, settings=None) -> dict:
     return data
 
 
+def printed_lines(data: dict) -> list[str]:
+    """A summary's verdicts and notes as the notebook and the CLI print them (``verdict: ...``, ``note: ...``)."""
+    return [f"verdict: {v['text']}" for v in data["verdicts"]] + [f"note: {n}" for n in data.get("notes", [])]
+
+
 def _mean(values) -> float:
     return float(np.mean(values)) if len(values) else float("nan")
 

@@ -1,7 +1,8 @@
 """Turn captures into observations: rebuild each captured graph and compute what it does.
 
 This is where values are computed — by whoever judges (the grader's clean parent, or the
-notebook's public check), never by the process that ran the student's code. An observation is
+notebook's public check), never by the process that ran the student's code, and always on the CPU
+(:mod:`resnet_signs.checks.numerics`), so that no device rounds them differently. An observation is
 a flat dict of numpy arrays and JSON-able values that :mod:`resnet_signs.checks.diagnose`
 compares with the reference's observation, made the same way:
 
@@ -14,9 +15,12 @@ compares with the reference's observation, made the same way:
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from resnet_signs.checks import graph
+from resnet_signs.checks import numerics
 from resnet_signs.checks.cases import BlockCase, ModelCase
 from resnet_signs.checks.rebuild import GraphRejected, rebuild
 from resnet_signs.checks.records import Capture, one_line
@@ -39,8 +43,21 @@ def _by_key(captures: list[Capture]) -> dict:
     return {(c.case, c.training): c for c in captures}
 
 
-def observe_blocks(captures: list[Capture], cases: list[BlockCase]) -> dict:
-    """The observation of a block's captures (one per case and training mode)."""
+def _where(exact: bool):
+    return numerics.exact() if exact else contextlib.nullcontext()
+
+
+def observe_blocks(captures: list[Capture], cases: list[BlockCase], *, exact: bool = True) -> dict:
+    """The observation of a block's captures (one per case and training mode).
+
+    ``exact``: compute on the CPU (:func:`resnet_signs.checks.numerics.exact`: the same numbers on every
+    device); ``False`` leaves the computation on the default device, only to measure what that changes.
+    """
+    with _where(exact):
+        return _observe_blocks(captures, cases)
+
+
+def _observe_blocks(captures: list[Capture], cases: list[BlockCase]) -> dict:
     obs, found = {}, _by_key(captures)
     if captures:
         obs["parameters"] = list(captures[0].parameters)
@@ -70,8 +87,13 @@ def observe_blocks(captures: list[Capture], cases: list[BlockCase]) -> dict:
     return obs
 
 
-def observe_models(captures: list[Capture], cases: list[ModelCase]) -> dict:
-    """The observation of a model builder's captures (one per case)."""
+def observe_models(captures: list[Capture], cases: list[ModelCase], *, exact: bool = True) -> dict:
+    """The observation of a model builder's captures (one per case); ``exact`` as in :func:`observe_blocks`."""
+    with _where(exact):
+        return _observe_models(captures, cases)
+
+
+def _observe_models(captures: list[Capture], cases: list[ModelCase]) -> dict:
     obs, found = {}, _by_key(captures)
     for case in cases:
         c = case.name

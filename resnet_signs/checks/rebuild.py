@@ -5,9 +5,9 @@ The config comes from a student's process, so it is hostile input until proven o
 initializer... from a short allowlist (no ``Lambda``, no custom classes except the checks'
 own :class:`~resnet_signs.checks.standins.BlockStandIn`), every size is bounded (no layer with
 a billion weights, no ten-thousand-layer graph), every string short. :func:`rebuild` then
-deserialises it in Keras' safe mode. The weights are created afresh by the layers' own
-initializer configs, exactly as the student's call created them (seeded initializers give the
-same values), so whoever rebuilds can compute the outputs itself.
+deserialises it in Keras' safe mode and sets every weight from the layers' own initializer configs,
+drawn by NumPy (:mod:`resnet_signs.checks.weights`: seeded initializers give the same values on
+every backend), so whoever rebuilds can compute the outputs itself.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import math
 
 import keras
 
+from resnet_signs.checks import weights
 from resnet_signs.checks.records import one_line
 from resnet_signs.checks.standins import BlockStandIn
 
@@ -159,7 +160,7 @@ def validate(config) -> None:
 
 
 def rebuild(config: dict) -> keras.Model:
-    """The functional model ``config`` describes, with fresh weights from its initializers.
+    """The functional model ``config`` describes, its weights drawn from its initializers by NumPy.
 
     Raises:
         GraphRejected: the config is not allowed (see :func:`validate`) or Keras cannot rebuild it.
@@ -167,8 +168,10 @@ def rebuild(config: dict) -> keras.Model:
     validate(config)
     try:
         with keras.saving.custom_object_scope({STAND_IN: BlockStandIn}):
-            return keras.Model.from_config(copy.deepcopy(config), custom_objects={STAND_IN: BlockStandIn})
-    except GraphRejected:
-        raise
+            model = keras.Model.from_config(copy.deepcopy(config), custom_objects={STAND_IN: BlockStandIn})
+        weights.assign(model)
+        return model
+    except weights.UnknownInitializer as exc:
+        raise GraphRejected(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - any failure of a hostile config is a verdict, not a crash
         raise GraphRejected(f"the graph could not be rebuilt ({one_line(exc)})") from None

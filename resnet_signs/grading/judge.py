@@ -43,10 +43,11 @@ class Judge:
 
     def cache_key(self) -> str:
         """Hash of what decides the reference's observations: the course's reference, hidden tests
-        and source notebook, the checks' code, and the Keras and TensorFlow versions."""
+        and source notebook, the checks' code, Keras' version and backend."""
         import keras
 
-        digest = hashlib.sha256(f"{resnet_signs.__version__}|keras {keras.__version__}|".encode())
+        backend = keras.backend.backend()
+        digest = hashlib.sha256(f"{resnet_signs.__version__}|keras {keras.__version__} {backend}|".encode())
         files = [self.course.root / "reference.py", self.course.root / "hidden_tests.py", self.course.source]
         files += sorted((Path(resnet_signs.__file__).parent / "checks").glob("*.py"))
         for path in files:
@@ -92,22 +93,7 @@ class Judge:
         return True, f"✓ {test_id}: passed."
 
     def _hint(self, test: TestCell, observation: dict) -> str | None:
-        want = self.expected(test)
-        cases = list(test.cases)
-        if not isinstance(cases[0], BlockCase):
-            for case in cases:
-                hint = diagnose.model_hint(observation, want, case)
-                if hint and test.kind != "public" and not hint.startswith("✗ ResNet50("):
-                    hint = hint.replace("✗ ", f"✗ with input_shape={case.input_shape}, classes={case.classes}: ", 1)
-                if hint:
-                    return hint
-            return None
-        if test.kind == "structure":
-            return diagnose.structure_hint_for(test.function, observation, want, cases)
-        if test.kind == "values" and diagnose.block_hint(test.function, observation, want, cases,
-                                                          check_structure=False) is None:
-            return None
-        return diagnose.block_hint(test.function, observation, want, cases)
+        return diagnose.test_hint(test.function, test.kind, list(test.cases), observation, self.expected(test))
 
 
 def cache_folder(course: Course) -> Path | None:

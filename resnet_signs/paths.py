@@ -42,6 +42,9 @@ COURSE_ENV = "RESNET_SIGNS_COURSE"
 QUICK_ENV = "RESNET_SIGNS_QUICK"
 LAB_BUDGET_ENV = "RESNET_SIGNS_LAB_BUDGET"
 NBGRADER_ENV = "NBGRADER_EXECUTION"
+GRADER_GPU_ENV = "RESNET_SIGNS_GRADER_GPU"
+#: Hides every NVIDIA GPU from CUDA, so from TensorFlow, JAX and PyTorch, in a process started with it.
+NO_GPU = {"CUDA_VISIBLE_DEVICES": "-1"}
 
 
 def _env_path(name: str, default: Path) -> Path:
@@ -173,6 +176,22 @@ def gradescope_root() -> Path:
 def isolation_backend() -> str | None:
     """The sandbox backend forced by ``RESNET_SIGNS_ISOLATION`` (``bwrap``, ``unshare``, ``none``), if any."""
     return os.environ.get("RESNET_SIGNS_ISOLATION") or None
+
+
+def grader_gpu_setting() -> str:
+    """The raw value of ``RESNET_SIGNS_GRADER_GPU`` (``""`` when unset; ``resnet-signs grade --gpu`` sets it):
+    whether grading may use the GPU; :mod:`resnet_signs.grading.devices` validates it."""
+    return os.environ.get(GRADER_GPU_ENV, "").strip()
+
+
+def allow_grader_gpu() -> None:
+    """Let grading use the GPU in this process and every process it starts (``--gpu``)."""
+    os.environ[GRADER_GPU_ENV] = "1"
+
+
+def hide_gpus() -> None:
+    """Hide the GPUs from CUDA in this process (before it initialises CUDA) and the processes it starts."""
+    os.environ.update(NO_GPU)
 
 
 def cache_dir() -> Path:

@@ -65,13 +65,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="grade again even when an earlier grade is reusable")
     parser.add_argument("--require-isolation", action="store_true",
                         help="refuse to grade (exit 2) where the sandbox cannot get namespaces (bwrap or unshare)")
+    parser.add_argument("--gpu", action="store_true",
+                        help="let grading use the GPU (default: hidden from every grading process, so that grading "
+                             "takes no GPU memory from students' kernels on a shared server)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from resnet_signs import paths
+    from resnet_signs.grading import devices
     from resnet_signs.grading.api import grade, print_summary
-
     from resnet_signs.quiet import import_tensorflow
 
+    if args.gpu:
+        paths.allow_grader_gpu()  # reaches the worker processes too
+    devices.keep_off_gpu()
     import_tensorflow()  # the judge needs it: imported now, without its native start-up lines
     result = grade(args.submissions, out=args.out, workers=args.workers, timeout=args.timeout,
                    memory_mb=args.memory_limit, scheduler=args.scheduler, course=args.course,

@@ -34,18 +34,21 @@ from functools import lru_cache
 from pathlib import Path
 
 from resnet_signs import paths
+from resnet_signs.grading import devices
 
 BACKENDS = ("bwrap", "unshare", "none")
 #: Processes (threads count too: TensorFlow starts ~40) one submission may have at once.
 MAX_PIDS = 512
 
 # unshare fallback, run as root of new user + mount namespaces. Arguments: SANDBOX, then
-# "hide" folders up to "--", then "keep" folders up to "--", then the command.
+# "hide" folders up to "--", then "keep" folders up to "--", then device files to mask up to "--",
+# then the command.
 _UNSHARE_SCRIPT = r"""
 set -e
 SANDBOX="$1"; shift
 HIDE=""; while [ "$1" != "--" ]; do HIDE="$HIDE $1"; shift; done; shift
 KEEP=""; while [ "$1" != "--" ]; do KEEP="$KEEP $1"; shift; done; shift
+MASK=""; while [ "$1" != "--" ]; do MASK="$MASK $1"; shift; done; shift
 STASH="$SANDBOX/.stash"; n=0
 for h in $HIDE; do
   [ -d "$h" ] || continue
@@ -59,6 +62,7 @@ for h in $HIDE; do
   done
 done
 rm -rf "$STASH"
+for d in $MASK; do mount --bind /dev/null "$d"; done  # the GPUs' device files, when grading may not use them
 mount --bind "$SANDBOX" "$SANDBOX"
 for m in $(awk '{print $2}' /proc/self/mounts | sort -u); do
   case "$m" in "$SANDBOX"|/proc|/proc/*|/sys|/sys/*|/dev|/dev/*) continue;; esac
@@ -115,18 +119,25 @@ def _bwrap(argv: list[str], sandbox: Path, hide=()) -> list[str]:
     for folder in hidden_folders(hide):  # a course kept inside a visible folder is covered again
         if any(folder.is_relative_to(v) for v in visible_folders()):
             cmd += ["--tmpfs", str(folder)]
-    for device in sorted(Path("/dev").glob("nvidia*")):  # GPU servers
+    for device in gpu_devices() if devices.allowed() else ():  # otherwise they do not exist in there
         cmd += ["--dev-bind", str(device), str(device)]
     real = sandbox.resolve()
     cmd += ["--bind", str(real), str(real), "--chdir", str(real / "work"), "--"]
     return cmd + argv
 
 
+def gpu_devices() -> list[Path]:
+    """The NVIDIA device files of this machine (a GPU server's ``/dev/nvidia0``, ``/dev/nvidiactl``...)."""
+    return sorted(Path("/dev").glob("nvidia*"))
+
+
 def _unshare(argv: list[str], sandbox: Path, hide=()) -> list[str]:
     real = sandbox.resolve()
     hide = [str(h) for h in hidden_folders(hide)]
     keep = [str(k) for k in [*visible_folders(), real]]
-    return [*_UNSHARE, "sh", "-c", _UNSHARE_SCRIPT, "isolate", str(real), *hide, "--", *keep, "--", *argv]
+    mask = [] if devices.allowed() else [str(d) for d in gpu_devices()]  # CUDA_VISIBLE_DEVICES can be unset
+    return [*_UNSHARE, "sh", "-c", _UNSHARE_SCRIPT, "isolate", str(real), *hide, "--", *keep, "--", *mask, "--",
+            *argv]
 
 
 _WRAPPERS = {"bwrap": _bwrap, "unshare": _unshare, "none": lambda argv, sandbox, hide=(): list(argv)}
@@ -192,6 +203,7 @@ def notes() -> list[str]:
     limit = ProcessLimit.available()
     found.append(f"at most {MAX_PIDS} processes/threads (pids cgroup)" if limit
                  else "no process-count limit (no writable pids cgroup)")
+    found.append(devices.note())
     return found
 
 
@@ -200,8 +212,9 @@ def summary() -> str:
     chosen = backend()
     limit = f"process cap {MAX_PIDS} (cgroup)" if ProcessLimit.available() else "no process cap"
     if chosen == "none":
-        return f"isolation: NONE ({why_not('bwrap')}); student code can read the course directory; {limit}"
-    return f"isolation: {chosen} (no network, course directory hidden, own PID namespace); {limit}"
+        return (f"isolation: NONE ({why_not('bwrap')}); student code can read the course directory; {limit}; "
+                f"{devices.note()}")
+    return f"isolation: {chosen} (no network, course directory hidden, own PID namespace); {limit}; {devices.note()}"
 
 
 def missing() -> str | None:

@@ -54,8 +54,9 @@ def run_job(job: Job) -> dict:
     from resnet_signs.quiet import import_tensorflow
 
     if job.grader == DEFAULT_GRADER:
-        from resnet_signs.grading import runner
+        from resnet_signs.grading import devices, runner
 
+        devices.keep_off_gpu()  # before this process or its zygote starts TensorFlow
         runner.set_threads(job.threads)
         runner.prestart(Path(job.course))  # the sandbox's zygote imports TensorFlow while we do
         import_tensorflow()

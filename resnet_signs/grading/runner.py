@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 
 from resnet_signs import paths
-from resnet_signs.grading import channel, isolation, zygote
+from resnet_signs.grading import channel, devices, isolation, zygote
 from resnet_signs.grading.model import Limits
 
 #: The parent's own kill comes this long after the child's per-cell interrupt should have fired.
@@ -310,6 +310,7 @@ def child_env(sandbox: Path) -> dict:
         env.update({"TF_NUM_INTRAOP_THREADS": str(_threads), "TF_NUM_INTEROP_THREADS": str(min(_threads, 2)),
                     "OMP_NUM_THREADS": str(_threads)})
     env.update(paths.passed_to_sandbox())
+    env.update(devices.for_children())
     return env
 
 

@@ -19,7 +19,8 @@ PROBE = r"""
 import json, os, tempfile, sys
 zygote = os.getppid()
 report = {"zygote_cmdline": open(f"/proc/{zygote}/cmdline").read().replace("\0", " "), "home": os.environ["HOME"], "tmp": tempfile.gettempdir(), "cwd": os.getcwd(),
-          "tf_loaded": "tensorflow" in sys.modules, "course_env": "RESNET_SIGNS_COURSE" in os.environ}
+          "tf_loaded": "tensorflow" in sys.modules, "course_env": "RESNET_SIGNS_COURSE" in os.environ,
+          "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
 try:
     open(f"/proc/{zygote}/mem", "rb").read(1); report["zygote_memory"] = True
 except OSError:
@@ -68,6 +69,7 @@ def test_a_forked_child_gets_its_own_folder_and_environment(server):
     assert report["home"] == str(sandbox / "home") and report["tmp"] == str(sandbox / "tmp")
     assert report["cwd"] == str(sandbox / "work")
     assert report["tf_loaded"] and not report["course_env"]
+    assert report["cuda_visible_devices"] == "-1"  # no GPU for student code on a shared server (devices.py)
     assert "resnet_signs.grading.zygote" in report["zygote_cmdline"]  # the pid probed below is the zygote's
     assert not report["zygote_memory"] and not report["zygote_fds"]  # the zygote is not dumpable
 

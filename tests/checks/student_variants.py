@@ -275,3 +275,35 @@ def resnet_no_softmax(input_shape=(64, 64, 3), classes=6):
 
 def resnet_stage4_five_blocks(input_shape=(64, 64, 3), classes=6):
     return _resnet(input_shape, classes, blocks=(3, 4, 5, 3))
+
+
+# ------------------------------------------------------------- the tables the checks are tested with
+#: (answer, the hint's words): valid spellings pass, each mistake is named (tests/checks, benchmarks/gpu.py).
+VALID_IDENTITY = [identity_course, identity_plus_relu_layer, identity_loop]
+VALID_CONV = [conv_course, conv_loop_plus]
+
+IDENTITY_MISTAKES = [
+    (identity_add_after_relu, "the shortcut must be added before the final ReLU"),
+    (identity_no_final_relu, "apply a ReLU after adding the shortcut"),
+    (identity_relu_before_add, "no ReLU between the last BatchNormalization and the Add"),
+    (identity_main_path_only, "add the shortcut to the main path"),
+    (identity_bn_axis_1, "BatchNormalization must normalise the channel axis (axis=3 or -1); got axis=1"),
+    (identity_no_training, "pass `training=training` to BatchNormalization"),
+    (identity_valid_padding, "the middle convolution must use padding='same' and kernel size f (f=2; got kernel 2x2, padding='valid')"),
+    (identity_kernel_3, "the middle convolution must use padding='same' and kernel size f (f=2; got kernel 3x3"),
+    (identity_default_initializer, "use initializer(seed=0) for every Conv2D"),
+    (identity_filters_swapped, "use F1, F2, F3 = filters in this order: the convolutions need [4, 4, 3] filters, got [3, 4, 4]"),
+]
+CONV_MISTAKES = [
+    (conv_stride_on_middle, "the stride belongs on the first 1x1 conv and on the shortcut"),
+    (conv_shortcut_without_stride, "the stride belongs on the first 1x1 conv and on the shortcut"),
+    (conv_shortcut_without_bn, "the shortcut path needs a 1x1 Conv2D with stride s and BatchNormalization"),
+    (conv_unseeded_initializer, "use initializer(seed=0) for every Conv2D"),
+    (conv_filters_swapped, "use F1, F2, F3 = filters in this order: the convolutions need [2, 4, 6] filters, got [6, 4, 2]"),
+]
+RESNET_MISTAKES = [
+    (resnet_stage3_stride_1, "stage 3 should downsample with s=2 (output (8, 8, 512), got (15, 15, 512))"),
+    (resnet_maxpool_head, "use AveragePooling2D(pool_size=2)"),
+    (resnet_no_softmax, "the last layer must be Dense(classes, activation='softmax')"),
+    (resnet_stage4_five_blocks, "stage 4 should have 6 blocks (1 convolutional_block + 5 identity_block), got 5"),
+]

@@ -7,34 +7,8 @@ import pytest
 from resnet_signs import checks
 from . import student_variants as sv
 
-VALID_IDENTITY = [sv.identity_course, sv.identity_plus_relu_layer, sv.identity_loop]
-VALID_CONV = [sv.conv_course, sv.conv_loop_plus]
-
-IDENTITY_MISTAKES = [
-    (sv.identity_add_after_relu, "the shortcut must be added before the final ReLU"),
-    (sv.identity_no_final_relu, "apply a ReLU after adding the shortcut"),
-    (sv.identity_relu_before_add, "no ReLU between the last BatchNormalization and the Add"),
-    (sv.identity_main_path_only, "add the shortcut to the main path"),
-    (sv.identity_bn_axis_1, "BatchNormalization must normalise the channel axis (axis=3 or -1); got axis=1"),
-    (sv.identity_no_training, "pass `training=training` to BatchNormalization"),
-    (sv.identity_valid_padding, "the middle convolution must use padding='same' and kernel size f (f=2; got kernel 2x2, padding='valid')"),
-    (sv.identity_kernel_3, "the middle convolution must use padding='same' and kernel size f (f=2; got kernel 3x3"),
-    (sv.identity_default_initializer, "use initializer(seed=0) for every Conv2D"),
-    (sv.identity_filters_swapped, "use F1, F2, F3 = filters in this order: the convolutions need [4, 4, 3] filters, got [3, 4, 4]"),
-]
-CONV_MISTAKES = [
-    (sv.conv_stride_on_middle, "the stride belongs on the first 1x1 conv and on the shortcut"),
-    (sv.conv_shortcut_without_stride, "the stride belongs on the first 1x1 conv and on the shortcut"),
-    (sv.conv_shortcut_without_bn, "the shortcut path needs a 1x1 Conv2D with stride s and BatchNormalization"),
-    (sv.conv_unseeded_initializer, "use initializer(seed=0) for every Conv2D"),
-    (sv.conv_filters_swapped, "use F1, F2, F3 = filters in this order: the convolutions need [2, 4, 6] filters, got [6, 4, 2]"),
-]
-RESNET_MISTAKES = [
-    (sv.resnet_stage3_stride_1, "stage 3 should downsample with s=2 (output (8, 8, 512), got (15, 15, 512))"),
-    (sv.resnet_maxpool_head, "use AveragePooling2D(pool_size=2)"),
-    (sv.resnet_no_softmax, "the last layer must be Dense(classes, activation='softmax')"),
-    (sv.resnet_stage4_five_blocks, "stage 4 should have 6 blocks (1 convolutional_block + 5 identity_block), got 5"),
-]
+VALID_IDENTITY, VALID_CONV = sv.VALID_IDENTITY, sv.VALID_CONV
+IDENTITY_MISTAKES, CONV_MISTAKES, RESNET_MISTAKES = sv.IDENTITY_MISTAKES, sv.CONV_MISTAKES, sv.RESNET_MISTAKES
 
 
 def _rejects(test, variant, hint):

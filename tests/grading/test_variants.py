@@ -53,12 +53,20 @@ def variants(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graded(variants, tmp_path_factory):
+def graded(variants, tmp_path_factory, tf32):
+    """Judged as on a GPU that rounds to TensorFloat-32: the workers round (tests/tf32)."""
     work = tmp_path_factory.mktemp("graded")
     db = f"sqlite:///{work / 'gradebook.db'}"
-    result = grade(variants, out=work / "out", workers=2, db_url=db, progress=open(os.devnull, "w"), **LIMITS)
+    saved, log = dict(os.environ), work / "tf32-pids"
+    os.environ.update(tf32.environment(log=log))  # the spawned workers inherit it
+    try:
+        result = grade(variants, out=work / "out", workers=2, db_url=db, progress=open(os.devnull, "w"), **LIMITS)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     grades = {g.student: g for g in result.grades}
-    return {"out": work / "out", "db": db, "result": result, "grades": grades, "variants": variants}
+    return {"out": work / "out", "db": db, "result": result, "grades": grades, "variants": variants,
+            "tf32_processes": tf32.installed_pids(log)}
 
 
 def test_the_committed_samples_are_in_sync_with_the_source_notebook():
@@ -72,6 +80,11 @@ def test_every_variant_gets_its_expected_grade(graded, variant):
     grade = graded["grades"][variant.name]
     got = {f.function: (f.status.value, f.score) for f in grade.functions}
     assert got == variant.grades(FUNCTIONS), [f.detail for f in grade.functions]
+
+
+@pytest.mark.slow
+def test_the_judging_workers_rounded_as_a_tf32_gpu_does(graded):
+    assert len(graded["tf32_processes"]) >= 1  # each judging worker rounds; tests/checks/test_tf32.py shows the rounding bites
 
 
 @pytest.mark.slow

@@ -53,12 +53,13 @@ def nbgrader_env(course: Path) -> dict[str, str]:
     return env
 
 
-def nbgrader(course: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run the real nbgrader app in ``course``; fail the test with its log when it fails."""
+def nbgrader(course: Path, *args: str, timeout: int = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real nbgrader app in ``course`` (``env``: default :func:`nbgrader_env`); fail the test with its
+    log when it fails."""
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course,
-        env=nbgrader_env(course),
+        env=env or nbgrader_env(course),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -68,8 +69,10 @@ def nbgrader(course: Path, *args: str, timeout: int = 600) -> subprocess.Complet
     return result
 
 
-def autograde(course: Path, assignment: str, notebook: str, submissions: dict[str, Path]) -> dict[str, dict]:
-    """Submit each student's notebook, run ``nbgrader autograde`` and read the gradebook.
+def autograde(course: Path, assignment: str, notebook: str, submissions: dict[str, Path],
+              env: dict | None = None) -> dict[str, dict]:
+    """Submit each student's notebook, run ``nbgrader autograde`` (in ``env``, default :func:`nbgrader_env`)
+    and read the gradebook.
 
     Returns:
         student -> {"score": total, "max_score": total possible, "cells": {grade_id: score}}.
@@ -80,7 +83,7 @@ def autograde(course: Path, assignment: str, notebook: str, submissions: dict[st
         target = course / "submitted" / student / assignment / f"{notebook}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
-    nbgrader(course, "autograde", assignment, "--force")
+    nbgrader(course, "autograde", assignment, "--force", env=env)
     scores = {}
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="resnet_signs") as gb:
         for student in submissions:

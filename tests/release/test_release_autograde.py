@@ -4,7 +4,8 @@ Two course directories: the tiny fixture project (no TensorFlow: proves the pipe
 notebooks work with nbgrader's cell matching, locking and hidden-test restoration) and a
 scratch copy of the real course (the committed notebooks, the hidden tests, the data; the
 training cells run their smoke budget because nbgrader sets NBGRADER_EXECUTION). Each runs
-one ``nbgrader autograde`` for both submissions, shared by its tests.
+one ``nbgrader autograde`` for both submissions, shared by its tests. The real course's kernels
+round as a TensorFloat-32 GPU does (tests/tf32): a GPU-enabled Jupyter server grades the same.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pytest
 from resnet_signs import paths
 from resnet_signs.release import release
 
-from .conftest import autograde, copy_course, make_tiny_project, nbgrader
+from .conftest import autograde, copy_course, make_tiny_project, nbgrader, nbgrader_env
 
 ROOT = paths.PROJECT_ROOT
 NOTEBOOK = "residual_networks/Residual_Networks.ipynb"
@@ -53,18 +54,21 @@ def tiny_grades(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def course_grades(tmp_path_factory):
+def course_grades(tmp_path_factory, tf32):
     missing = [name for name in ("train_signs.h5", "test_signs.h5") if not (paths.data_dir() / name).is_file()]
     if missing:
         pytest.skip(f"no prepared SIGNS data ({', '.join(missing)}): run `make data`")
     course = copy_course(tmp_path_factory.mktemp("course") / "autograder")
     nbgrader(course, "generate_assignment", "residual_networks", "--force")
-    return autograde(
+    log = course.parent / "tf32-pids"
+    grades = autograde(
         course,
         "residual_networks",
         "Residual_Networks",
         {"untouched": ROOT / "assignments" / NOTEBOOK, "solved": ROOT / "solutions" / NOTEBOOK},
+        env=tf32.environment(nbgrader_env(course), log=log),
     )
+    return {**grades, "tf32_processes": tf32.installed_pids(log)}
 
 
 def test_fixture_release_scores_zero_and_its_solution_full_marks(tiny_grades):
@@ -83,5 +87,6 @@ def test_untouched_student_release_scores_zero_of_nine(course_grades):
 
 
 @pytest.mark.slow
-def test_committed_solution_scores_nine_of_nine(course_grades):
+def test_committed_solution_scores_nine_of_nine_in_kernels_that_round_to_tf32(course_grades):
     assert course_grades["solved"] == {"score": 9, "max_score": 9, "cells": dict.fromkeys(TEST_CELLS, 1)}
+    assert len(course_grades["tf32_processes"]) >= 2  # a kernel per notebook rounded (tests/checks/test_tf32.py: it bites)

@@ -16,8 +16,8 @@ OUT       ?= out
 install: $(STAMP)
 
 # The exact versions come from constraints.txt; the extras pick the CPU TensorFlow, the grader's
-# and the tests' packages (a GPU machine: EXTRAS=gpu,grader,dev).
-EXTRAS    ?= cpu,grader,dev
+# and the tests' packages, and JAX (CPU) for the checks' cross-backend test (a GPU machine: EXTRAS=gpu,grader,dev,jax).
+EXTRAS    ?= cpu,grader,dev,jax
 
 $(STAMP): pyproject.toml constraints.txt setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -65,6 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="grade again even when an earlier grade is reusable")
     parser.add_argument("--require-isolation", action="store_true",
                         help="refuse to grade (exit 2) where the sandbox cannot get namespaces (bwrap or unshare)")
+    parser.add_argument("--similarity", action="store_true",
+                        help="then compare the submissions' graded code with each other: OUT/similarity.csv and "
+                             "OUT/similarity.html, the pairs worth a look in the summary (`resnet-signs similarity`)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,4 +84,9 @@ def run(args: argparse.Namespace) -> int:
     print_summary(result)
     print(f"outputs in {args.out}/ (grades.csv, canvas.csv, tests.csv, <student>/results.json, "
           "<student>/feedback.html)")
+    if args.similarity:
+        from resnet_signs.similarity import api as similarity
+
+        similarity.print_summary(similarity.compare(args.submissions, out=args.out, course=args.course,
+                                                    assignment=args.assignment))
     return 1 if result.failed else 0

@@ -77,7 +77,6 @@ mark.rare{background:#ff9e9e}mark.few{background:#ffd08a}mark.common{background:
 def html_text(run: SimilarityRun) -> str:
     """The report: the framing, the most similar pairs, each student's closest match, the pairs side by
     side with the shared statements highlighted and how common each is, and what was not compared."""
-    e = html.escape
     pairs = _pairs(run)
     shown = pairs[:MAX_PAIRS]
     anchors = {pair: f"pair-{number}" for number, pair in enumerate(shown, start=1)}
@@ -97,7 +96,7 @@ def html_text(run: SimilarityRun) -> str:
         "<h2>Each student's closest match</h2>",
         _closest_table(run, anchors),
         "<h2>Pairs side by side</h2>" if shown else "",
-        _legend(run) if shown else "",
+        _LEGEND if shown else "",
         *(_pair_section(run, a, b, anchors[(a, b)]) for a, b in shown),
         _skipped(run),
         "</body></html>",
@@ -165,12 +164,11 @@ def _closest_table(run: SimilarityRun, anchors) -> str:
             f"<th class=\"num\">all</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _legend(run: SimilarityRun) -> str:
-    return ('<p class="legend">Highlighted lines share fragments with the other side: '
-            '<mark class="rare">only these two</mark> '
-            '<mark class="few">a few other students too (at most a quarter)</mark> '
-            '<mark class="common">many students</mark>; the column beside each line says how many students\' '
-            'code holds its rarest shared fragment. Grey lines are the release\'s starter code (not compared).</p>')
+_LEGEND = ('<p class="legend">Highlighted lines share fragments with the other side: '
+           '<mark class="rare">only these two</mark> '
+           '<mark class="few">a few other students too (at most a quarter)</mark> '
+           '<mark class="common">many students</mark>; the column beside each line says how many students\' '
+           'code holds its rarest shared fragment. Grey lines are the release\'s starter code (not compared).</p>')
 
 
 def _pair_section(run: SimilarityRun, a: str, b: str, anchor: str) -> str:

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expected": ("resnet_signs.checks.generate", "regenerate the public checks' expected values from the reference"),
     "release": ("resnet_signs.release", "build the student release and the solution notebooks from the source"),
     "grade": ("resnet_signs.grading.cli", "autograde a folder of student submissions"),
+    "similarity": ("resnet_signs.similarity.cli", "report which submissions share their graded code (a reason to look)"),
     "gradescope": ("resnet_signs.grading.gradescope", "build a Gradescope autograder zip (setup.sh, run_autograder)"),
     "train": ("resnet_signs.training.cli", "train the reference ResNet-50 on SIGNS and save model + metrics"),
     "experiment": ("resnet_signs.experiments.cli", "run one of the 'why ResNets work' experiments"),

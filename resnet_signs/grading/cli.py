@@ -68,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gpu", action="store_true",
                         help="let grading use the GPU (default: hidden from every grading process, so that grading "
                              "takes no GPU memory from students' kernels on a shared server)")
+    parser.add_argument("--similarity", action="store_true",
+                        help="then compare the submissions' graded code with each other: OUT/similarity.csv and "
+                             "OUT/similarity.html, the pairs worth a look in the summary (`resnet-signs similarity`)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,4 +91,9 @@ def run(args: argparse.Namespace) -> int:
     print_summary(result)
     print(f"outputs in {args.out}/ (grades.csv, canvas.csv, tests.csv, <student>/results.json, "
           "<student>/feedback.html)")
+    if args.similarity:
+        from resnet_signs.similarity import api as similarity
+
+        similarity.print_summary(similarity.compare(args.submissions, out=args.out, course=args.course,
+                                                    assignment=args.assignment))
     return 1 if result.failed else 0

@@ -52,34 +52,7 @@ BACKENDS = ("jax", "torch")
 REPEATS = 5
 
 
-# --------------------------------------------------------------------------- observations as JSON
-def encode(value):
-    """An observation as JSON: arrays become ``{"__array__": [...], "dtype": ...}``."""
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
-    if isinstance(value, dict):
-        return {k: encode(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [encode(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def decode(value):
-    import numpy as np
-
-    if isinstance(value, dict):
-        if "__array__" in value:
-            return np.asarray(value["__array__"], dtype=value["dtype"])
-        return {k: decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    return value
-
-
+# --------------------------------------------------------------------------- expected values
 def write_expected(path: Path) -> None:
     """The reference's observation of every test, computed with TensorFlow as the grader's judge does."""
     from resnet_signs import paths
@@ -94,19 +67,20 @@ def write_expected(path: Path) -> None:
         raise SystemExit(f"--write-expected needs Keras on TensorFlow (KERAS_BACKEND={keras.backend.backend()})")
     course = load(paths.course_dir())
     judge = Judge(course, cache=None)
-    tests = {test.test_id: encode(judge.expected(test)) for test in course.tests}
+    tests = {test.test_id: judge.expected(test).to_json() for test in course.tests}
     path.write_text(json.dumps({"keras": keras.__version__, "backend": "tensorflow", "tests": tests}))
 
 
 # --------------------------------------------------------------------------- the child, on one backend
-def _deviation(observed: dict, wanted: dict) -> float:
+def _deviation(observed, wanted) -> float:
     """The largest difference of any float output, relative to its scale (what ``diagnose.RTOL`` bounds)."""
     import numpy as np
 
     worst = 0.0
-    for key, want in wanted.items():
-        got = observed.get(key)
-        if isinstance(want, np.ndarray) and want.dtype.kind == "f" and isinstance(got, np.ndarray):
+    got_arrays = observed.arrays()
+    for key, want in wanted.arrays().items():
+        got = got_arrays.get(key)
+        if want.dtype.kind == "f" and got is not None:
             if got.shape != want.shape:
                 return float("inf")
             scale = max(1.0, float(np.max(np.abs(want))))
@@ -317,12 +291,13 @@ def child(expected_file: Path, train_steps: int, out: Path, small: bool = False,
     ``small`` (a CPU in ``make test``): the reference observed on the CPU only (a CPU is the default
     device there too) and one mistake per function.
     """
+    from resnet_signs.checks import observations
     from resnet_signs.instructor import load_hidden_tests, load_reference
 
     if emulate_tf32:
         _emulate_tf32()
     data = json.loads(expected_file.read_text())
-    expected = {test_id: decode(obs) for test_id, obs in data["tests"].items()}
+    expected = {test_id: observations.from_json(obs) for test_id, obs in data["tests"].items()}
     reference, tests = load_reference(), load_hidden_tests()
     placements = (("cpu", True),) if small else (("cpu", True), ("default_device", False))
     parts = {"reference": lambda: _judged_reference(tests, reference, expected, placements),

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def block_observation(function, cases) -> dict:
+def block_observation(function, cases):
     """The reference block's observation, made exactly as a student's is (capture, rebuild, compute)."""
     from resnet_signs.checks.capture import capture_blocks
     from resnet_signs.checks.observe import observe_blocks
@@ -44,7 +44,7 @@ def block_observation(function, cases) -> dict:
     return observe_blocks(capture_blocks(function, cases), cases)
 
 
-def model_observation(builder, cases, stand_ins, scope=None) -> dict:
+def model_observation(builder, cases, stand_ins, scope=None):
     """The reference ResNet50's observation with stand-in blocks, plus each case's real parameter count.
 
     Args:
@@ -56,13 +56,11 @@ def model_observation(builder, cases, stand_ins, scope=None) -> dict:
     from resnet_signs.checks.observe import observe_models
 
     observation = observe_models(capture_models(builder, cases, stand_ins), cases)
-    for case in cases:
-        summary = observation[f"{case.name}.summary"]
-        summary["total_params"] = int(builder(input_shape=case.input_shape, classes=case.classes).count_params())
-    return observation
+    return observation.with_total_params(
+        {case.name: int(builder(input_shape=case.input_shape, classes=case.classes).count_params()) for case in cases})
 
 
-def compute(reference=None) -> dict[str, dict]:
+def compute(reference=None) -> dict:
     """The reference's observations of the public cases, ``{function: observation}``."""
     from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE, PUBLIC_STAND_INS
     from resnet_signs.instructor import load_reference
@@ -73,7 +71,7 @@ def compute(reference=None) -> dict[str, dict]:
     }
     observations["ResNet50"] = model_observation(reference.ResNet50, [PUBLIC_MODEL_CASE], PUBLIC_STAND_INS)
     for function, obs in observations.items():
-        failures = {k: v for k, v in obs.items() if "error" in k or (isinstance(v, dict) and "error" in v)}
+        failures = obs.failures()
         if failures:
             raise RuntimeError(f"the reference {function} failed its own public case: {failures}")
     return observations

@@ -16,6 +16,7 @@ from resnet_signs import i18n
 from resnet_signs.checks import diagnose, expected
 from resnet_signs.checks.capture import capture_blocks, capture_models
 from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE, PUBLIC_STAND_INS
+from resnet_signs.checks.cost import Budget
 from resnet_signs.checks.numerics import exact
 from resnet_signs.checks.observe import observe_blocks, observe_models
 from resnet_signs.checks.records import one_line
@@ -52,7 +53,7 @@ def student_traceback(exc: BaseException) -> list[str]:
 def _verdict(name: str, diagnosis, errors: list[BaseException] = ()) -> None:
     try:
         hint = diagnosis()
-    except (KeyError, IndexError, TypeError, ValueError) as exc:  # an unforeseen graph shape: still one line
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:  # an unforeseen graph shape: one line
         hint = f"✗ {name} builds a graph these checks cannot read ({one_line(exc)})"
     if hint:
         raise CheckFailure(hint, errors[0] if errors else None) from None
@@ -64,8 +65,10 @@ def _block_test(block: str, target) -> None:
         raise CheckFailure(f"✗ pass your {block} function itself, got {type(target).__name__}")
     case = PUBLIC_BLOCK_CASES[block]
     errors: list[BaseException] = []
-    observation = observe_blocks(capture_blocks(target, [case], errors=errors), [case])
-    _verdict(block, lambda: diagnose.block_hint(block, observation, expected.load(block), [case]), errors)
+    want = expected.load(block)
+    observation = observe_blocks(capture_blocks(target, [case], errors=errors), [case],
+                                 budget=Budget.from_observation(want))
+    _verdict(block, lambda: diagnose.block_hint(block, observation, want, [case]), errors)
 
 
 def identity_block_test(target) -> None:
@@ -102,11 +105,12 @@ def resnet50_test(target) -> None:
         raise CheckFailure(f"✗ pass your ResNet50 function itself, got {type(target).__name__}")
     want = expected.load("ResNet50")
     case = PUBLIC_MODEL_CASE
-    observation = observe_models(capture_models(target, [case], PUBLIC_STAND_INS), [case])
+    observation = observe_models(capture_models(target, [case], PUBLIC_STAND_INS), [case],
+                                 budget=Budget.from_observation(want))
     hint = diagnose.model_hint(observation, want, case)
     if hint:
         raise CheckFailure(hint) from None
-    _with_student_blocks(target, want[f"{case.name}.summary"]["total_params"])
+    _with_student_blocks(target, want.run(case.name).summary.total_params)
     print(i18n.format("✓ {name}: all checks passed.", name="ResNet50"))
 
 
@@ -133,8 +137,9 @@ def _block_fails(name: str, block) -> bool:
     if not callable(block):
         return True
     case = PUBLIC_BLOCK_CASES[name]
-    observation = observe_blocks(capture_blocks(block, [case]), [case])
+    want = expected.load(name)
+    observation = observe_blocks(capture_blocks(block, [case]), [case], budget=Budget.from_observation(want))
     try:
-        return diagnose.block_hint(name, observation, expected.load(name), [case]) is not None
-    except (KeyError, IndexError, TypeError, ValueError):
+        return diagnose.block_hint(name, observation, want, [case]) is not None
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError):
         return True

@@ -4,7 +4,10 @@ The config comes from a student's process, so it is hostile input until proven o
 :func:`validate` walks it before Keras sees it: every object must be a standard layer, op,
 initializer... from a short allowlist (no ``Lambda``, no custom classes except the checks'
 own :class:`~resnet_signs.checks.standins.BlockStandIn`), every size is bounded (no layer with
-a billion weights, no ten-thousand-layer graph), every string short. :func:`rebuild` then
+a billion weights, no ten-thousand-layer graph), every string short. Nested models (a
+``keras.Sequential`` or a functional model used as a layer) are allowed when they are made of
+allowed layers: they are validated recursively and bounded as a whole (layers, weights and nesting
+depth count across every level; their cost is estimated with the rest, :mod:`resnet_signs.checks.cost`). :func:`rebuild` then
 deserialises it in Keras' safe mode and sets every weight from the layers' own initializer configs,
 drawn by NumPy (:mod:`resnet_signs.checks.weights`: seeded initializers give the same values on
 every backend), so whoever rebuilds can compute the outputs itself.
@@ -15,11 +18,8 @@ from __future__ import annotations
 import copy
 import math
 
-import keras
-
 from resnet_signs.checks import weights
 from resnet_signs.checks.records import one_line
-from resnet_signs.checks.standins import BlockStandIn
 
 #: Layers a block or ResNet-50 may be built from (class names as Keras serialises them).
 LAYERS = frozenset({
@@ -42,8 +42,11 @@ NESTED = {
 ACTIVATIONS = frozenset({"linear", "relu", "softmax", "sigmoid", "tanh", "elu", "selu", "gelu", "swish", "silu",
                          "relu6", "softplus", "leaky_relu"})
 STAND_IN = "resnet_signs>BlockStandIn"
+#: Nested models (class name, module as Keras serialises them): their layers are checked like the others.
+MODELS = frozenset({("Sequential", "keras"), ("Functional", "keras.src.models.functional")})
 
-MAX_LAYERS = 400
+MAX_LAYERS = 400  # in all, nested models' layers included
+MAX_NESTING = 8  # models inside models
 MAX_DEPTH = 40
 MAX_LIST = 2000
 MAX_STRING = 200
@@ -97,6 +100,8 @@ def _check_nested(obj: dict) -> None:
         return
     if obj.get("registered_name") == STAND_IN and name == "BlockStandIn":
         return
+    if (name, module) in MODELS:
+        return
     if name in NESTED.get(module, ()):
         if name == "Constant" and not isinstance(obj.get("config", {}).get("value"), (int, float)):
             raise GraphRejected("Constant initializers must hold a single number")
@@ -138,16 +143,14 @@ def _weights(layer: dict) -> int:
 
 def validate(config) -> None:
     """Raise :class:`GraphRejected` unless ``config`` is a functional config this module will rebuild."""
-    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list) or not config["layers"]:
         raise GraphRejected("the capture holds no functional model")
-    layers = config["layers"]
-    if not 0 < len(layers) <= MAX_LAYERS:
+    layers = _layers(config["layers"])
+    if len(layers) > MAX_LAYERS:
         raise GraphRejected(f"the graph has {len(layers)} layers (at most {MAX_LAYERS} are graded)")
     _walk(config)
     total = 0
     for layer in layers:
-        if not isinstance(layer, dict) or "class_name" not in layer:
-            raise GraphRejected("the graph lists something that is not a layer")
         nodes = layer.get("inbound_nodes", [])
         if not isinstance(nodes, list) or len(nodes) > 8:
             raise GraphRejected("a layer is called too many times")
@@ -159,12 +162,35 @@ def validate(config) -> None:
         raise GraphRejected(f"the graph would have about {total:,} weights")
 
 
-def rebuild(config: dict) -> keras.Model:
-    """The functional model ``config`` describes, its weights drawn from its initializers by NumPy.
+def _layers(layers: list, nesting: int = 0) -> list[dict]:
+    """Every layer of the graph, nested models' layers included (the nested models themselves too)."""
+    if nesting > MAX_NESTING:
+        raise GraphRejected(f"the graph nests models more than {MAX_NESTING} deep")
+    found = []
+    for layer in layers:
+        if not isinstance(layer, dict) or "class_name" not in layer:
+            raise GraphRejected("the graph lists something that is not a layer")
+        found.append(layer)
+        if (layer["class_name"], layer.get("module")) in MODELS:
+            inner = (layer.get("config") or {}).get("layers") if isinstance(layer.get("config"), dict) else None
+            if not isinstance(inner, list) or not inner:
+                raise GraphRejected(f"a nested {layer['class_name']} model holds no layers")
+            found += _layers(inner, nesting + 1)
+    return found
+
+
+def rebuild(config: dict):
+    """The functional model ``config`` describes (a ``keras.Model``), its weights drawn from its initializers
+    by NumPy. Keras is imported here only: validating and estimating a graph (the judge's side) need no
+    TensorFlow.
 
     Raises:
         GraphRejected: the config is not allowed (see :func:`validate`) or Keras cannot rebuild it.
     """
+    import keras
+
+    from resnet_signs.checks.standins import BlockStandIn
+
     validate(config)
     try:
         with keras.saving.custom_object_scope({STAND_IN: BlockStandIn}):

@@ -77,12 +77,10 @@ def run(args: argparse.Namespace) -> int:
     from resnet_signs import paths
     from resnet_signs.grading import devices
     from resnet_signs.grading.api import grade, print_summary
-    from resnet_signs.quiet import import_tensorflow
 
     if args.gpu:
         paths.allow_grader_gpu()  # reaches the worker processes too
-    devices.keep_off_gpu()
-    import_tensorflow()  # the judge needs it: imported now, without its native start-up lines
+    devices.keep_off_gpu()  # before the zygote and the judging process start TensorFlow
     result = grade(args.submissions, out=args.out, workers=args.workers, timeout=args.timeout,
                    memory_mb=args.memory_limit, scheduler=args.scheduler, course=args.course,
                    assignment=args.assignment, db_url=args.db, student=args.student,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -27,7 +28,7 @@ import nbformat
 from resnet_signs.checks.records import TestRecord
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
-from resnet_signs.grading import isolation, runner
+from resnet_signs.grading import isolation, judging, runner
 from resnet_signs.grading.judge import NO_RESULT, Judge
 from resnet_signs.grading.model import FunctionGrade, Limits, Status, SubmissionGrade, TestResult
 
@@ -74,13 +75,14 @@ def grade_submission(notebook_path, *, student: str, course, limits: Limits | No
     except Exception as exc:  # any unreadable file is the student's: a status, not a crash
         return _invalid(student, course, f"not a readable notebook: {_one_line(exc)}", time.monotonic() - started)
     plan = planning.build(nb, course)
+    judge_for(course, limits).observer.prepare()  # the judging process imports TensorFlow meanwhile
     sandbox = runner.sandbox_folder(Path(workdir), runner.child_env(Path(workdir) / "sandbox"), hide=(course.root,))
     deadline = started + limits.total(len(course.functions))
     try:
         execution = _execute(plan, course, Path(notebook_path), sandbox, limits, deadline)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
-    verdicts = _judge(course, plan, execution)
+    verdicts = _judge(course, plan, execution, limits)
     return _assemble(student, course, plan, execution, verdicts, time.monotonic() - started)
 
 
@@ -207,18 +209,22 @@ def _death(result: runner.Attempt, limits: Limits) -> str:
     return f"exited with status {result.returncode} (os._exit or a fatal error)"
 
 
-def judge_for(course: courses.Course) -> Judge:
-    """One judge per course directory per process (its expected observations are computed once)."""
+def judge_for(course: courses.Course, limits: Limits) -> Judge:
+    """One judge per course directory per process (its expected observations are computed once), observing
+    in this process's judging process (:mod:`.judging`) under the submission's memory limit."""
+    threads = judging.thread_settings(runner.child_env(Path(tempfile.gettempdir())))
+    observer = judging.shared(limits.memory_mb, threads)
     judge = _JUDGES.get(course.root)
-    if judge is None or judge.course is not course:
-        judge = _JUDGES[course.root] = Judge(course)
+    if judge is None or judge.course is not course or judge.observer is not observer:
+        judge = _JUDGES[course.root] = Judge(course, observer=observer)
     return judge
 
 
-def _judge(course: courses.Course, plan: planning.Plan, execution: _Execution) -> dict[str, tuple[bool, str]]:
+def _judge(course: courses.Course, plan: planning.Plan, execution: _Execution,
+           limits: Limits) -> dict[str, tuple[bool, str]]:
     verdicts = {}
     with _JUDGE_LOCK:
-        judge = judge_for(course)
+        judge = judge_for(course, limits)
         for test in course.tests:
             record = execution.records.get(test.test_id)
             if isinstance(record, TestRecord):

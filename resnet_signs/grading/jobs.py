@@ -51,16 +51,13 @@ class Job:
 def run_job(job: Job) -> dict:
     """Grade one submission in a fresh temporary directory; returns the grade as a dict."""
     from resnet_signs.grading.reports import grade_to_dict
-    from resnet_signs.quiet import import_tensorflow
 
     if job.grader == DEFAULT_GRADER:
         from resnet_signs.grading import devices, runner
 
-        devices.keep_off_gpu()  # before this process or its zygote starts TensorFlow
+        devices.keep_off_gpu()  # before the zygote and the judging process start TensorFlow
         runner.set_threads(job.threads)
-        runner.prestart(Path(job.course))  # the sandbox's zygote imports TensorFlow while we do
-        import_tensorflow()
-        _limit_threads(job.threads)  # before the core imports it: no native start-up lines on the instructor's terminal
+        runner.prestart(Path(job.course))  # the sandbox's zygote imports TensorFlow while the core starts
 
     module_name, _, name = job.grader.partition(":")
     grade_submission = getattr(importlib.import_module(module_name), name)
@@ -75,20 +72,8 @@ def run_job(job: Job) -> dict:
     return grade_to_dict(grade)
 
 
-def _limit_threads(threads: int) -> None:
-    """This process's TensorFlow threads (judging), before its runtime starts; no-op once started."""
-    if threads:
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(min(threads, 2))
-        except RuntimeError:
-            pass  # the runtime already started in this process (an earlier job): it keeps its pools
-
-
-#: Memory one worker needs at its peak: its own TensorFlow and judging (~1 GB), the zygote and
-#: one sandbox child (~1.5 GB), measured on the samples; ``auto`` keeps this much free per worker.
+#: Memory one worker needs at its peak: its judging process (~1 GB), the zygote and one sandbox
+#: child (~1.5 GB), measured on the samples; ``auto`` keeps this much free per worker.
 WORKER_MEMORY_MB = 2500
 
 

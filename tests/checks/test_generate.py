@@ -10,6 +10,7 @@ import pytest
 
 from resnet_signs import cli
 from resnet_signs.checks import expected, generate
+from resnet_signs.checks.observations import ModelSummary
 from resnet_signs.instructor import load_reference
 
 
@@ -28,8 +29,7 @@ def test_committed_json_is_byte_identical_to_a_fresh_generation(regenerated):
 def test_committed_arrays_equal_a_fresh_generation(regenerated):
     committed, fresh = expected.read(), expected.read(regenerated)
     for function in committed:
-        arrays = {k: v for k, v in committed[function].items() if isinstance(v, np.ndarray)}
-        fresh_arrays = {k: v for k, v in fresh[function].items() if isinstance(v, np.ndarray)}
+        arrays, fresh_arrays = committed[function].arrays(), fresh[function].arrays()
         assert sorted(arrays) == sorted(fresh_arrays)
         for key, value in arrays.items():
             # Equal up to float32 rounding: another CPU may order a sum differently.
@@ -37,20 +37,20 @@ def test_committed_arrays_equal_a_fresh_generation(regenerated):
 
 
 def test_stored_identity_output_is_the_course_published_one():
-    out = expected.load("identity_block")["public.out.False"]
+    out = expected.load("identity_block").run("public", False).output
     means = out[:, (0, -1), :, :].mean(axis=3)
     np.testing.assert_allclose(means[2], [[578.1371, 578.1371, 578.1371, 290.56854],
                                           [290.56854, 290.56854, 290.56854, 146.78427]], atol=1e-3)
 
 
 def test_stored_resnet_summary_has_the_course_shapes():
-    summary = expected.load("ResNet50")["public.summary"]
-    assert summary["total_params"] == 23_600_006 and summary["stem_shape"] == [15, 15, 64]
-    assert summary["params"] == 7 * 7 * 3 * 64 + 64 + 4 * 64 + 2048 * 6 + 6  # stem and head only: stand-ins have no weights
-    assert [(s["blocks"], s["shape"]) for s in summary["stages"]] == [
-        (3, [15, 15, 256]), (4, [8, 8, 512]), (6, [4, 4, 1024]), (3, [2, 2, 2048])
+    summary = expected.load("ResNet50").run("public").summary
+    assert summary.total_params == 23_600_006 and summary.stem_shape == (15, 15, 64)
+    assert summary.params == 7 * 7 * 3 * 64 + 64 + 4 * 64 + 2048 * 6 + 6  # stem and head only: stand-ins have no weights
+    assert [(s.blocks, s.shape) for s in summary.stages] == [
+        (3, (15, 15, 256)), (4, (8, 8, 512)), (6, (4, 4, 1024)), (3, (2, 2, 2048))
     ]
-    assert json.loads(json.dumps(summary)) == summary
+    assert ModelSummary.from_json(json.loads(json.dumps(summary.to_json()))) == summary
 
 
 def test_out_must_be_a_folder(tmp_path, capsys):

@@ -36,6 +36,10 @@ MODELS = frozenset({"Sequential", "Functional"})
 Shape = tuple[int, ...]
 
 
+class OverBudget(GraphRejected):
+    """The graph would cost more than the :class:`Budget` allows; the message names the limit."""
+
+
 @dataclass
 class _Tally:
     macs: int = 0
@@ -99,8 +103,16 @@ def _endpoints(value) -> list[tuple]:
 def _functional(config: dict, inputs: list[Shape], tally: _Tally) -> list[Shape]:
     """Output shapes of a functional model called on ``inputs``; every layer call's cost goes to ``tally``."""
     layers = config.get("layers") or []
+    # Keras numbers a nested functional model's calls from 1 in input_layers/output_layers (not in the
+    # nodes' arguments) and subtracts 1 when it rebuilds them: so does this.
+    offset = {_name(layer): 1 for layer in layers if layer.get("class_name") == "Functional"}
+
+    def key(ref: tuple) -> tuple:
+        name, node, tensor = ref
+        return name, node - offset.get(name, 0) if isinstance(node, int) else node, tensor
+
     known: dict[tuple, Shape] = {}
-    entries = _endpoints(config.get("input_layers"))
+    entries = [key(ref) for ref in _endpoints(config.get("input_layers"))]
     if len(entries) != len(inputs):
         raise GraphRejected(f"the graph takes {len(entries)} inputs, the case gives {len(inputs)}")
     for entry, shape in zip(entries, inputs):
@@ -121,9 +133,9 @@ def _functional(config: dict, inputs: list[Shape], tally: _Tally) -> list[Shape]
         pending = waiting
     outputs = []
     for entry in _endpoints(config.get("output_layers")):
-        if entry not in known:
+        if key(entry) not in known:
             raise GraphRejected("the graph's output cannot be reached from its input")
-        outputs.append(known[entry])
+        outputs.append(known[key(entry)])
     return outputs
 
 
@@ -292,15 +304,15 @@ class Budget:
         return cls(costs, factor)
 
     def check(self, case: str, cost: Cost) -> None:
-        """Raise :class:`GraphRejected` naming the limit when ``cost`` is over this budget for ``case``."""
+        """Raise :class:`OverBudget` naming the limit when ``cost`` is over this budget for ``case``."""
         reference = self.reference.get(case)
         if reference is None:
             return
         limit = self.factor * reference.macs
         if cost.macs > limit:
-            raise GraphRejected(f"the graph would compute {cost.macs:,} multiply-adds on this case; the grader's "
+            raise OverBudget(f"the graph would compute {cost.macs:,} multiply-adds on this case; the grader's "
                                 f"limit is {limit:,} ({self.factor} × the reference's)")
         limit = self.factor * reference.elements
         if cost.elements > limit:
-            raise GraphRejected(f"the graph would hold {cost.elements:,} activation values on this case; the "
+            raise OverBudget(f"the graph would hold {cost.elements:,} activation values on this case; the "
                                 f"grader's limit is {limit:,} ({self.factor} × the reference's)")

@@ -143,6 +143,7 @@ class _Unreadable:
 
     error: str
     convs: tuple[int, ...] = ()
+    over_budget: bool = False
 
 
 def _structures(obs: BlockObservation, case: BlockCase) -> dict[bool, BlockSummary | _Unreadable]:
@@ -153,7 +154,8 @@ def _structures(obs: BlockObservation, case: BlockCase) -> dict[bool, BlockSumma
             structures[training] = run.structure
         else:
             error = (run.structure_error if run is not None else None) or "no structure recorded"
-            structures[training] = _Unreadable(error, run.convs if run is not None else ())
+            structures[training] = (_Unreadable(error, run.convs, run.over_budget) if run is not None
+                                    else _Unreadable(error))
     return structures
 
 
@@ -172,6 +174,8 @@ def _case_hint(block, obs, expected, case, training, check_structure) -> str | N
     call = f"{block}(X{_call_args(case, training)})"
     if got is None:
         error = (run.error if run is not None else None) or "returned nothing"
+        if run is not None and run.over_budget:
+            return _budget_hint(call, error)
         return structural or known_error_hint(error) or f"✗ {call} {_as_clause(error)}"
     got = np.asarray(got)
     if got.shape != want.shape:
@@ -200,6 +204,8 @@ def structure_hint(block: str, got: dict, want: dict, case: BlockCase) -> str | 
     """Structural mistakes, most specific first; ``got``/``want`` map training mode -> summary."""
     g, w = got[True], want[True]
     if isinstance(g, _Unreadable):
+        if g.over_budget:
+            return _budget_hint(block, g.error)
         return (_partial_hint(g, w) or known_error_hint(g.error)
                 or f"✗ {block} fails on a keras.Input (as inside ResNet50): {g.error}")
     for check in (_join_hint, _shortcut_hint, _main_path_hint, _conv_hint, _bn_axis_hint):
@@ -405,6 +411,8 @@ def model_hint(obs: ModelObservation, expected: ModelObservation, case: ModelCas
     call = f"ResNet50(input_shape={case.input_shape}, classes={case.classes})"
     if run is not None and run.error is not None:
         error = run.error
+        if run.over_budget:
+            return _budget_hint(call, error)
         return known_error_hint(error) or _block_call_hint(error) or f"✗ {call} {_as_clause(error)}"
     g, w = run.summary if run is not None else None, expected.run(case.name).summary
     if g is None:
@@ -437,12 +445,15 @@ def _block_call_hint(error: str) -> str | None:
     return None
 
 
+def _budget_hint(call: str, error: str) -> str:
+    """A graph the judge refused unbuilt for its cost (``error`` names the limit, :mod:`resnet_signs.checks.cost`)."""
+    return f"✗ {call} builds a graph over the grader's budget: {error}"
+
+
 def _as_clause(error: str) -> str:
     """``error`` as the end of a sentence about a call: what it did, or ``raised ...``."""
     if error.startswith(("returned", "its graph", "a forward")):
         return error
-    if error.startswith(("the graph would compute", "the graph would hold")):
-        return f"builds a graph over the grader's budget: {error}"
     if error.startswith(("the block uses", "the graph", "the capture", "a layer", "a Conv2D", "a Dense")):
         return f"built something the grader cannot rebuild: {error}"
     return f"raised {error}"

@@ -410,6 +410,7 @@ class BlockRun:
         structure: the graph's :class:`BlockSummary`, or ``None``; ``structure_error`` then says why.
         convs: filters of the Conv2D layers a failing call created before raising (a hint, never a verdict).
         cost: the graph's estimated cost on the case, when it was estimated.
+        over_budget: the graph was refused unbuilt because it would cost too much (``error`` names the limit).
     """
 
     case: str
@@ -420,6 +421,7 @@ class BlockRun:
     structure_error: str | None = None
     convs: tuple[int, ...] = ()
     cost: Cost | None = None
+    over_budget: bool = False
 
     def to_json(self, arrays: dict | None = None) -> dict:
         name = f"{self.case}/{self.training}/output"
@@ -427,19 +429,20 @@ class BlockRun:
                 "output": None if self.output is None else array_to_json(self.output, arrays, name),
                 "error": self.error, "structure": self.structure.to_json() if self.structure else None,
                 "structure_error": self.structure_error, "convs": list(self.convs),
-                "cost": self.cost.to_json() if self.cost else None}
+                "cost": self.cost.to_json() if self.cost else None, "over_budget": self.over_budget}
 
     @classmethod
     def from_json(cls, data, arrays: dict | None = None) -> BlockRun:
         data = _object(data, "a block run", {"case", "training", "output", "error", "structure", "structure_error",
-                                             "convs", "cost"})
+                                             "convs", "cost", "over_budget"})
         output, structure = data.get("output"), data.get("structure")
         return cls(_text(data.get("case"), "case", MAX_NAME), _bool(data.get("training"), "training"),
                    None if output is None else array_from_json(output, arrays, "output"),
                    _optional_text(data.get("error"), "error"),
                    None if structure is None else BlockSummary.from_json(structure),
                    _optional_text(data.get("structure_error"), "structure_error"),
-                   _ints(data.get("convs", []), "convs"), _optional_cost(data.get("cost")))
+                   _ints(data.get("convs", []), "convs"), _optional_cost(data.get("cost")),
+                   _bool(data.get("over_budget", False), "over_budget"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -487,6 +490,7 @@ class ModelRun:
         error: why it could not be judged (the call raised, the graph was refused, a forward pass failed).
         probs: the output for a batch of 2 when the case asks for a forward pass.
         cost: the graph's estimated cost on the case, when it was estimated.
+        over_budget: the graph was refused unbuilt because it would cost too much (``error`` names the limit).
     """
 
     case: str
@@ -494,20 +498,22 @@ class ModelRun:
     error: str | None = None
     probs: np.ndarray | None = None
     cost: Cost | None = None
+    over_budget: bool = False
 
     def to_json(self, arrays: dict | None = None) -> dict:
         return {"case": self.case, "summary": self.summary.to_json() if self.summary else None, "error": self.error,
                 "probs": None if self.probs is None else array_to_json(self.probs, arrays, f"{self.case}/probs"),
-                "cost": self.cost.to_json() if self.cost else None}
+                "cost": self.cost.to_json() if self.cost else None, "over_budget": self.over_budget}
 
     @classmethod
     def from_json(cls, data, arrays: dict | None = None) -> ModelRun:
-        data = _object(data, "a model run", {"case", "summary", "error", "probs", "cost"})
+        data = _object(data, "a model run", {"case", "summary", "error", "probs", "cost", "over_budget"})
         summary, probs = data.get("summary"), data.get("probs")
         return cls(_text(data.get("case"), "case", MAX_NAME),
                    None if summary is None else ModelSummary.from_json(summary),
                    _optional_text(data.get("error"), "error"),
-                   None if probs is None else array_from_json(probs, arrays, "probs"), _optional_cost(data.get("cost")))
+                   None if probs is None else array_from_json(probs, arrays, "probs"), _optional_cost(data.get("cost")),
+                   _bool(data.get("over_budget", False), "over_budget"))
 
 
 @dataclass(frozen=True, eq=False)

@@ -21,7 +21,7 @@ import numpy as np
 from resnet_signs.checks import graph
 from resnet_signs.checks import numerics
 from resnet_signs.checks.cases import BlockCase, ModelCase
-from resnet_signs.checks.cost import Budget, estimate
+from resnet_signs.checks.cost import Budget, OverBudget, estimate
 from resnet_signs.checks.observations import BlockObservation, BlockRun, ModelObservation, ModelRun
 from resnet_signs.checks.rebuild import GraphRejected, rebuild, validate
 from resnet_signs.checks.records import Capture, one_line
@@ -89,7 +89,8 @@ def _block_run(capture: Capture | None, case: BlockCase, training: bool, budget:
     try:
         model, cost = _rebuilt(capture.config, case.shape, case.name, budget)
     except GraphRejected as exc:
-        return BlockRun(case.name, training, error=str(exc), structure_error=str(exc))
+        return BlockRun(case.name, training, error=str(exc), structure_error=str(exc),
+                        over_budget=isinstance(exc, OverBudget))
     structure = structure_error = output = error = None
     try:
         structure = graph.block_summary(model.outputs[0], model.inputs[0])
@@ -119,7 +120,7 @@ def _model_run(capture: Capture | None, case: ModelCase, budget: Budget | None) 
         model, cost = _rebuilt(capture.config, inputs.shape, case.name, budget)
         summary = graph.model_summary(model)
     except GraphRejected as exc:
-        return ModelRun(case.name, error=str(exc))
+        return ModelRun(case.name, error=str(exc), over_budget=isinstance(exc, OverBudget))
     except Exception as exc:  # noqa: BLE001
         return ModelRun(case.name, error=f"its graph could not be read: {one_line(exc)}")
     if not case.forward:

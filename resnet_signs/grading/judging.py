@@ -53,6 +53,9 @@ START_SECONDS = 300.0
 POLL = 0.05
 #: A reply larger than this is not an observation (a block's outputs are a few kB).
 MAX_REPLY = 64 << 20
+#: Memory a request may leave the process holding before it is replaced (so that it never counts against
+#: the next student's graphs).
+RETAINED_MB = 512
 #: Variables of the grading process's environment that set TensorFlow's threads.
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 
@@ -72,6 +75,7 @@ class JudgingProcess:
         self._replies: int | None = None
         self._buffer = b""
         self._versions: str | None = None
+        self._baseline = 0
         self._lock = threading.Lock()
         atexit.register(self.close)
 
@@ -144,6 +148,7 @@ class JudgingProcess:
                 self.close()
                 raise RuntimeError("the judging process did not start properly")
             self._versions = hello["versions"][:200]
+            self._baseline = self._rss()
 
     def _observation(self, request: dict, seconds: float) -> observations.Observation:
         with self._lock:
@@ -158,7 +163,7 @@ class JudgingProcess:
                 self.close()
                 raise JudgingFailed("crash", how="it exited before reading the request") from None
             reply = self._read(time.monotonic() + seconds, seconds)
-            if self._rss() > self.memory_mb * (1 << 20) // 2:
+            if self._rss() - self._baseline > RETAINED_MB << 20:
                 self.close()  # what the last graph left behind must not count against the next student
         if "error" in reply:  # a ValueError: the verdict says the graph could not be judged, and why
             raise ValueError(f"the judging process failed: {str(reply['error'])[:300]}")

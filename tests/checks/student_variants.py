@@ -207,6 +207,82 @@ def conv_filters_swapped(X, f, filters, s=2, training=True, initializer=glorot_u
     return _conv_block(X, f, filters[::-1], s, training, initializer)
 
 
+# ------------------------------------------------------------------ nested models: valid and not
+def identity_sequential(X, f, filters, training=True, initializer=random_uniform):
+    """The main path as a keras.Sequential, called with training=training."""
+    F1, F2, F3 = filters
+    main_path = keras.Sequential([
+        Conv2D(F1, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3), Activation("relu"),
+        Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+        Activation("relu"),
+        Conv2D(F3, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+    ])
+    return Activation("relu")(Add()([main_path(X, training=training), X]))
+
+
+def identity_nested_functional(X, f, filters, training=True, initializer=random_uniform):
+    """The whole block as a functional model of its own (its BatchNormalizations given training explicitly),
+    called like a layer."""
+    inputs = Input(X.shape[1:])
+    block = Model(inputs, identity_course(inputs, f, filters, training, initializer))
+    return block(X)
+
+
+def conv_sequential(X, f, filters, s=2, training=True, initializer=glorot_uniform):
+    """Both paths as keras.Sequential models, the main path's middle convolution in a nested Sequential."""
+    F1, F2, F3 = filters
+    middle = keras.Sequential([Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0)),
+                               BatchNormalization(axis=3), Activation("relu")])
+    main_path = keras.Sequential([
+        Conv2D(F1, 1, strides=s, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+        Activation("relu"), middle, Conv2D(F3, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+    ])
+    shortcut = keras.Sequential([Conv2D(F3, 1, strides=s, kernel_initializer=initializer(seed=0)),
+                                 BatchNormalization(axis=3)])
+    return Activation("relu")(Add()([main_path(X, training=training), shortcut(X, training=training)]))
+
+
+def identity_sequential_no_training(X, f, filters, training=True, initializer=random_uniform):
+    """A Sequential main path called without training: its BatchNormalizations never see the mode."""
+    F1, F2, F3 = filters
+    main_path = keras.Sequential([
+        Conv2D(F1, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3), Activation("relu"),
+        Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+        Activation("relu"),
+        Conv2D(F3, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+    ])
+    return Activation("relu")(Add()([main_path(X), X]))
+
+
+def identity_sequential_relu_last(X, f, filters, training=True, initializer=random_uniform):
+    """A Sequential main path that ends with a ReLU before the Add."""
+    F1, F2, F3 = filters
+    main_path = keras.Sequential([
+        Conv2D(F1, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3), Activation("relu"),
+        Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+        Activation("relu"),
+        Conv2D(F3, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3), Activation("relu"),
+    ])
+    return Activation("relu")(Add()([main_path(X, training=training), X]))
+
+
+def resnet_sequential_stem(input_shape=(64, 64, 3), classes=6):
+    """The stem and the head as keras.Sequential models around the block calls."""
+    stem = keras.Sequential([layers.ZeroPadding2D((3, 3)), Conv2D(64, (7, 7), strides=(2, 2),
+                                                                   kernel_initializer=glorot_uniform(seed=0)),
+                             BatchNormalization(axis=3), Activation("relu"), layers.MaxPooling2D((3, 3), strides=(2, 2))])
+    head = keras.Sequential([layers.AveragePooling2D((2, 2)), layers.Flatten(),
+                             layers.Dense(classes, activation="softmax", kernel_initializer=glorot_uniform(seed=0))])
+    X_input = Input(input_shape)
+    X = stem(X_input)
+    for filters, n, s in zip(([64, 64, 256], [128, 128, 512], [256, 256, 1024], [512, 512, 2048]), (3, 4, 6, 3),
+                             (1, 2, 2, 2)):
+        X = convolutional_block(X, f=3, filters=filters, s=s)
+        for _ in range(n - 1):
+            X = identity_block(X, 3, filters)
+    return Model(inputs=X_input, outputs=head(X))
+
+
 # ----------------------------------------------------------------------------- ResNet50
 identity_block = identity_course
 convolutional_block = conv_course
@@ -279,8 +355,15 @@ def resnet_stage4_five_blocks(input_shape=(64, 64, 3), classes=6):
 
 # ------------------------------------------------------------- the tables the checks are tested with
 #: (answer, the hint's words): valid spellings pass, each mistake is named (tests/checks, benchmarks/gpu.py).
-VALID_IDENTITY = [identity_course, identity_plus_relu_layer, identity_loop]
-VALID_CONV = [conv_course, conv_loop_plus]
+VALID_IDENTITY = [identity_course, identity_plus_relu_layer, identity_loop, identity_sequential,
+                  identity_nested_functional]
+VALID_CONV = [conv_course, conv_loop_plus, conv_sequential]
+VALID_RESNET = [resnet_course, resnet_stage_loop, resnet_sequential_stem]
+#: Mistakes made inside nested models: named as in the flat spelling.
+NESTED_MISTAKES = [
+    (identity_sequential_no_training, "pass `training=training` to BatchNormalization"),
+    (identity_sequential_relu_last, "no ReLU between the last BatchNormalization and the Add"),
+]
 
 IDENTITY_MISTAKES = [
     (identity_add_after_relu, "the shortcut must be added before the final ReLU"),

@@ -47,8 +47,9 @@ def test_there_is_one_entry_per_test_cell_of_the_contract():
 
 @pytest.mark.parametrize(
     "block, variant",
-    [("identity_block", v) for v in (sv.identity_course, sv.identity_plus_relu_layer, sv.identity_loop)]
-    + [("convolutional_block", v) for v in (sv.conv_course, sv.conv_loop_plus)],
+    [("identity_block", v) for v in (sv.identity_course, sv.identity_plus_relu_layer, sv.identity_loop,
+                                      sv.identity_sequential, sv.identity_nested_functional)]
+    + [("convolutional_block", v) for v in (sv.conv_course, sv.conv_loop_plus, sv.conv_sequential)],
     ids=lambda v: getattr(v, "__name__", v),
 )
 def test_valid_blocks_pass_every_block_test(block, variant):
@@ -56,7 +57,7 @@ def test_valid_blocks_pass_every_block_test(block, variant):
         assert _judge(test_id, {block: variant}) == (True, f"✓ {test_id}: passed.")
 
 
-@pytest.mark.parametrize("variant", [sv.resnet_course, sv.resnet_stage_loop], ids=lambda v: v.__name__)
+@pytest.mark.parametrize("variant", sv.VALID_RESNET, ids=lambda v: v.__name__)
 def test_valid_resnet50_passes_every_resnet_test(variant):
     namespace = {"identity_block": sv.identity_course, "convolutional_block": sv.conv_course, "ResNet50": variant}
     for test_id in RESNET_IDS:
@@ -82,6 +83,12 @@ def test_block_mistakes_fail_the_hidden_tests_with_the_right_hint(block, variant
         passed, message = _judge(f"{block}_{kind}", {block: variant})
         assert not passed and message.startswith("✗ ") and hint in message, (kind, message)
         assert [i18n.untranslated_lines(message, lang) for lang in ("zh_CN", "zh_TW")] == [[], []], message
+
+
+@pytest.mark.parametrize("variant, hint", sv.NESTED_MISTAKES, ids=lambda v: getattr(v, "__name__", ""))
+def test_a_mistake_inside_a_nested_model_fails_the_hidden_tests_as_flat(variant, hint):
+    passed, message = _judge("identity_block_hidden_structure", {"identity_block": variant})
+    assert not passed and hint in message, message
 
 
 def test_unseeded_initializer_passes_the_public_test_but_not_the_hidden_ones():

@@ -41,6 +41,11 @@ def test_convolutional_block_test_names_the_mistake(variant, hint):
     _rejects(checks.convolutional_block_test, variant, hint)
 
 
+@pytest.mark.parametrize("variant, hint", sv.NESTED_MISTAKES, ids=lambda v: getattr(v, "__name__", ""))
+def test_a_mistake_inside_a_nested_model_is_named_as_in_the_flat_spelling(variant, hint):
+    _rejects(checks.identity_block_test, variant, hint)
+
+
 def test_a_block_that_returns_nothing_is_told_so():
     _rejects(checks.identity_block_test, lambda X, **kwargs: None, "raised TypeError: returned None")
 
@@ -64,7 +69,7 @@ def test_a_value_mismatch_with_the_right_structure_reports_the_error_size():
     _rejects(checks.identity_block_test, sv.identity_bn_epsilon, "values differ from the expected output (max abs error")
 
 
-@pytest.mark.parametrize("variant", [sv.resnet_course, sv.resnet_stage_loop], ids=lambda v: v.__name__)
+@pytest.mark.parametrize("variant", sv.VALID_RESNET, ids=lambda v: v.__name__)
 def test_resnet50_test_accepts_valid_spellings(variant, capsys):
     checks.resnet50_test(variant)
     assert capsys.readouterr().out == "✓ ResNet50: all checks passed.\n"

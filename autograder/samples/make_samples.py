@@ -258,6 +258,62 @@ def identity_block(X, f, filters, initializer=random_uniform):
     return X
 '''
 
+#: The judge: nested models it rebuilds, and graphs it refuses unbuilt (each builds in milliseconds in the
+#: sandbox; the judge's cost estimate, resnet_signs/checks/cost.py, refuses them before anything is built).
+SEQUENTIAL_IDENTITY = '''\
+def identity_block(X, f, filters, training=True, initializer=random_uniform):
+    """A correct answer: the main path as one keras.Sequential model."""
+    import keras
+    F1, F2, F3 = filters
+    main_path = keras.Sequential([
+        Conv2D(F1, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3), Activation("relu"),
+        Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+        Activation("relu"),
+        Conv2D(F3, 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+    ])
+    X = Add()([main_path(X, training=training), X])
+    return Activation("relu")(X)
+'''
+JUDGE_COMPUTE_HEAVY = '''\
+def convolutional_block(X, f, filters, s=2, training=True, initializer=glorot_uniform):
+    """Pads by 150, then six Conv2D(1024, 3): within the weight bounds, 10^13 multiply-adds to judge."""
+    X_shortcut = Conv2D(filters[2], 1, strides=s, kernel_initializer=initializer(seed=0))(X)
+    X = ZeroPadding2D(150)(X)
+    for _ in range(6):
+        X = Conv2D(1024, 3, padding="same")(X)
+    X = AveragePooling2D(pool_size=301, strides=1)(X)
+    X = Conv2D(filters[2], 1, strides=s, kernel_initializer=initializer(seed=0))(X)
+    return Activation("relu")(Add()([X, X_shortcut]))
+'''
+JUDGE_ACTIVATION_HEAVY = '''\
+def identity_block(X, f, filters, training=True, initializer=random_uniform):
+    """Pads by 9000 and keeps every shape consistent: gigabytes of activations to judge."""
+    F1, F2, F3 = filters
+    X = ZeroPadding2D(padding=9000)(X)
+    X_shortcut = X
+    X = Conv2D(F1, 1, kernel_initializer=initializer(seed=0))(X)
+    X = Activation("relu")(BatchNormalization(axis=3)(X, training=training))
+    X = Conv2D(F2, f, padding="same", kernel_initializer=initializer(seed=0))(X)
+    X = Activation("relu")(BatchNormalization(axis=3)(X, training=training))
+    X = Conv2D(F3, 1, kernel_initializer=initializer(seed=0))(X)
+    X = BatchNormalization(axis=3)(X, training=training)
+    return Activation("relu")(Add()([X, X_shortcut]))
+'''
+JUDGE_NESTED_LAMBDA = '''\
+def identity_block(X, f, filters, training=True, initializer=random_uniform):
+    """A Lambda layer (any Python at all) hidden inside a Sequential main path."""
+    import keras
+    main_path = keras.Sequential([Conv2D(filters[2], 1, kernel_initializer=initializer(seed=0)),
+                                  BatchNormalization(axis=3), keras.layers.Lambda(lambda t: t * 1.0)])
+    return Activation("relu")(Add()([main_path(X, training=training), X]))
+'''
+JUDGE_HUGE_NESTED = '''\
+def identity_block(X, f, filters, training=True, initializer=random_uniform):
+    """Fifteen Sequentials of thirty Identity layers each, inside one Sequential: over 450 layers."""
+    import keras
+    return keras.Sequential([keras.Sequential([keras.layers.Identity() for _ in range(30)]) for _ in range(15)])(X)
+'''
+
 VARIANTS = (
     # --- the committed samples --------------------------------------------------------------
     Variant("solution", "the reference solution: full marks", sample=True),
@@ -348,6 +404,17 @@ builtins.AssertionError = type("AssertionError", (Exception,), {})
             (InsertAfter(CONV, CHEAT_DETACHED),)),
     Variant("fork-bomb", "identity_block forks up to 2000 sleeping processes: the process cap stops it",
             (Replace(ID, "    # Retrieve the filters\n", FORK_BOMB + "    # Retrieve the filters\n"),), {ID: ("error", 0)}),
+    # --- the judge: nested models judged like their flat equivalent; graphs refused for their cost or content
+    Variant("sequential-main-path", "identity_block's main path is a keras.Sequential: full marks",
+            (SetSource(ID, SEQUENTIAL_IDENTITY),)),
+    Variant("judge-compute-heavy", "convolutional_block would cost the judge 10^13 multiply-adds: refused, 0",
+            (SetSource(CONV, JUDGE_COMPUTE_HEAVY),), {CONV: ("ok", 0)}),
+    Variant("judge-activation-heavy", "identity_block pads by 9000 (gigabytes of activations): refused, 0",
+            (SetSource(ID, JUDGE_ACTIVATION_HEAVY),), {ID: ("ok", 0)}),
+    Variant("judge-nested-lambda", "identity_block hides a Lambda layer in a keras.Sequential: refused, 0",
+            (SetSource(ID, JUDGE_NESTED_LAMBDA),), {ID: ("ok", 0)}),
+    Variant("judge-huge-nested", "identity_block is 483 layers of nested keras.Sequential models: refused, 0",
+            (SetSource(ID, JUDGE_HUGE_NESTED),), {ID: ("ok", 0)}),
 )
 SAMPLES = tuple(v for v in VARIANTS if v.sample)
 

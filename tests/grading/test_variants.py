@@ -116,6 +116,9 @@ def test_forged_channel_lines_are_ignored_and_reported(graded):
         ("old-revision-avgpool", "ResNet50_public", "AveragePooling2D needs its pool size in Keras 3"),
         ("conv-infinite-loop-inside", "convolutional_block_hidden_values", "the test did not run to the end"),
         ("identity-shortcut-after-relu", "identity_block_public", "expected main path:"),
+        ("judge-compute-heavy", "convolutional_block_hidden_values", "builds a graph over the grader's budget: the "
+                                                                     "graph would compute"),
+        ("judge-huge-nested", "identity_block_hidden_structure", "the graph has 483 layers (at most 400 are graded)"),
     ],
 )
 def test_the_student_reads_a_specific_hint(graded, student, test_id, hint):

@@ -17,10 +17,12 @@ multiply-add per value it reads, and nested models count each time they are call
 from __future__ import annotations
 
 import math
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from resnet_signs.checks.observations import Cost
 from resnet_signs.checks.rebuild import GraphRejected
+from resnet_signs.checks.records import RecordError
 
 #: A case may cost this many times what the reference costs on it (multiply-adds and activation values).
 FACTOR = 50
@@ -117,20 +119,27 @@ def _functional(config: dict, inputs: list[Shape], tally: _Tally) -> list[Shape]
         raise GraphRejected(f"the graph takes {len(entries)} inputs, the case gives {len(inputs)}")
     for entry, shape in zip(entries, inputs):
         known[entry] = shape
-    pending = [(layer, index, node) for layer in layers for index, node in enumerate(layer.get("inbound_nodes") or [])]
-    # Keras lists layers in the order they were called: usually one pass; a shuffled (forged) list takes more.
-    for _ in range(len(pending) + 1):
-        waiting = []
-        for layer, index, node in pending:
-            refs = _refs(node)
-            if all(ref in known for ref in refs):
-                for position, shape in enumerate(_call(layer, [known[ref] for ref in refs], tally)):
-                    known[(_name(layer), index, position)] = shape
-            else:
-                waiting.append((layer, index, node))
-        if len(waiting) == len(pending):
-            break
-        pending = waiting
+    # Each node runs once all the tensors it reads are known (in whatever order a forged config lists them).
+    nodes = [(layer, index, _refs(node)) for layer in layers for index, node in enumerate(layer.get("inbound_nodes") or [])]
+    missing, readers, ready = [], defaultdict(list), deque()
+    for number, (_, _, refs) in enumerate(nodes):
+        needed = {ref for ref in refs if ref not in known}
+        missing.append(len(needed))
+        for ref in needed:
+            readers[ref].append(number)
+        if not needed:
+            ready.append(number)
+    while ready:
+        layer, index, refs = nodes[ready.popleft()]
+        for position, shape in enumerate(_call(layer, [known[ref] for ref in refs], tally)):
+            produced = (_name(layer), index, position)
+            if produced in known:
+                continue
+            known[produced] = shape
+            for number in readers.pop(produced, ()):
+                missing[number] -= 1
+                if missing[number] == 0:
+                    ready.append(number)
     outputs = []
     for entry in _endpoints(config.get("output_layers")):
         if key(entry) not in known:
@@ -302,6 +311,21 @@ class Budget:
                 old = costs.get(run.case, run.cost)
                 costs[run.case] = Cost(max(old.macs, run.cost.macs), max(old.elements, run.cost.elements))
         return cls(costs, factor)
+
+    def to_json(self) -> dict:
+        return {"factor": self.factor, "reference": {case: cost.to_json() for case, cost in self.reference.items()}}
+
+    @classmethod
+    def from_json(cls, data) -> Budget:
+        """Validate a budget sent to another process (:class:`~resnet_signs.checks.records.RecordError` if malformed)."""
+        if not isinstance(data, dict) or set(data) != {"factor", "reference"} or not isinstance(data["reference"], dict):
+            raise RecordError("a budget must be an object with a factor and the reference's costs")
+        factor = data["factor"]
+        if not isinstance(factor, int) or isinstance(factor, bool) or not 0 < factor <= 10_000:
+            raise RecordError("a budget's factor must be a positive integer")
+        if len(data["reference"]) > 64 or not all(isinstance(case, str) and len(case) <= 64 for case in data["reference"]):
+            raise RecordError("a budget names at most 64 cases")
+        return cls({case: Cost.from_json(cost) for case, cost in data["reference"].items()}, factor)
 
     def check(self, case: str, cost: Cost) -> None:
         """Raise :class:`OverBudget` naming the limit when ``cost`` is over this budget for ``case``."""

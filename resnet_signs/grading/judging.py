@@ -17,10 +17,9 @@ The process never runs student code: it rebuilds graphs from validated configs o
 What it sends back is a typed observation, validated again by ``from_json`` on arrival
 (:mod:`resnet_signs.checks.observations`).
 
-Protocol: JSON lines on its stdin (requests) and on a pipe it inherits (replies); its own output
-goes nowhere. ``{"do": "observe", "test": ..., "captures": [...], "budget": {...}}`` and ``{"do":
-"reference", "course": DIR, "assignment": NAME, "test": ID}`` get ``{"observation": ...}`` or
-``{"error": "one line"}``; it first says ``{"ready": true, "versions": "keras X backend"}``.
+Protocol: typed records as JSON lines, on its stdin (:class:`Observe` and :class:`Reference` requests) and
+on a pipe it inherits (a :class:`Ready` first, then one :class:`Reply` per request); its own output goes
+nowhere. Each side reads the other's lines with the records' validating ``from_json``.
 """
 
 from __future__ import annotations
@@ -34,13 +33,13 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from resnet_signs.checks import observations
-from resnet_signs.checks.cases import case_from_json
+from resnet_signs.checks.cases import BlockCase, ModelCase, case_from_json
 from resnet_signs.checks.cost import Budget
-from resnet_signs.checks.observations import Cost
-from resnet_signs.checks.records import Capture, RecordError, one_line
+from resnet_signs.checks.records import MAX_CAPTURES, Capture, RecordError, one_line
 from resnet_signs.grading import devices
 from resnet_signs.grading.course import Course, TestCell
 from resnet_signs.grading.judge import InProcess, JudgingFailed
@@ -58,6 +57,124 @@ MAX_REPLY = 64 << 20
 RETAINED_MB = 512
 #: Variables of the grading process's environment that set TensorFlow's threads.
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+
+
+# --------------------------------------------------------------------------- the protocol
+def _text(data: dict, key: str, limit: int = 500) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or len(value) > limit:
+        raise RecordError(f"{key} must be a string of at most {limit} characters")
+    return value
+
+
+def _fields(data, what: str, names: set[str]) -> dict:
+    if not isinstance(data, dict) or set(data) != names:
+        raise RecordError(f"{what} must be an object with exactly {', '.join(sorted(names))}")
+    return data
+
+
+@dataclass(frozen=True)
+class Observe:
+    """Request: observe one test's captures on its cases within a budget (``None``: no budget)."""
+
+    test_id: str
+    function: str
+    kind: str
+    cases: tuple[BlockCase | ModelCase, ...]
+    captures: tuple[Capture, ...]
+    budget: Budget | None
+
+    @classmethod
+    def of(cls, test: TestCell, captures, budget: Budget | None) -> Observe:
+        return cls(test.test_id, test.function, test.kind, tuple(test.cases), tuple(captures), budget)
+
+    def cell(self) -> TestCell:
+        """The test as the observer takes it (no points, texts or hidden flag: they do not decide an observation)."""
+        return TestCell(self.test_id, self.function, 0.0, False, frozenset(), self.kind, self.cases)
+
+    def to_json(self) -> dict:
+        return {"do": "observe", "test_id": self.test_id, "function": self.function, "kind": self.kind,
+                "cases": [c.to_json() for c in self.cases], "captures": [c.to_json() for c in self.captures],
+                "budget": None if self.budget is None else self.budget.to_json()}
+
+    @classmethod
+    def from_json(cls, data) -> Observe:
+        data = _fields(data, "an observe request", {"do", "test_id", "function", "kind", "cases", "captures", "budget"})
+        cases, captures = data["cases"], data["captures"]
+        if not isinstance(cases, list) or not 0 < len(cases) <= MAX_CAPTURES:
+            raise RecordError(f"cases must be a list of 1 to {MAX_CAPTURES} cases")
+        if not isinstance(captures, list) or len(captures) > MAX_CAPTURES:
+            raise RecordError(f"captures must be a list of at most {MAX_CAPTURES} captures")
+        try:
+            parsed = tuple(case_from_json(c) for c in cases)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RecordError(f"a case is malformed ({one_line(exc)})") from None
+        budget = data["budget"]
+        return cls(_text(data, "test_id", 128), _text(data, "function", 64), _text(data, "kind", 32), parsed,
+                   tuple(Capture.from_json(c) for c in captures), None if budget is None else Budget.from_json(budget))
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Request: observe the course's reference on one test (for the judge's cache)."""
+
+    course: str
+    assignment: str
+    test_id: str
+
+    def to_json(self) -> dict:
+        return {"do": "reference", "course": self.course, "assignment": self.assignment, "test_id": self.test_id}
+
+    @classmethod
+    def from_json(cls, data) -> Reference:
+        data = _fields(data, "a reference request", {"do", "course", "assignment", "test_id"})
+        return cls(_text(data, "course", 4096), _text(data, "assignment", 256), _text(data, "test_id", 128))
+
+
+def request_from_json(data) -> Observe | Reference:
+    kind = data.get("do") if isinstance(data, dict) else None
+    if kind == "observe":
+        return Observe.from_json(data)
+    if kind == "reference":
+        return Reference.from_json(data)
+    raise RecordError("a request must be an object whose do is observe or reference")
+
+
+@dataclass(frozen=True)
+class Ready:
+    """The process's first line: it imported TensorFlow; ``versions`` says which Keras and backend it runs."""
+
+    versions: str
+
+    def to_json(self) -> dict:
+        return {"ready": True, "versions": self.versions}
+
+    @classmethod
+    def from_json(cls, data) -> Ready:
+        data = _fields(data, "a ready message", {"ready", "versions"})
+        if data["ready"] is not True:
+            raise RecordError("a ready message says ready: true")
+        return cls(_text(data, "versions", 200))
+
+
+@dataclass(frozen=True, eq=False)
+class Reply:
+    """The answer to one request: an observation, or the one-line error that stopped it."""
+
+    observation: observations.Observation | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        return {"observation": None if self.observation is None else self.observation.to_json(), "error": self.error}
+
+    @classmethod
+    def from_json(cls, data) -> Reply:
+        data = _fields(data, "a reply", {"observation", "error"})
+        if (data["observation"] is None) == (data["error"] is None):
+            raise RecordError("a reply holds either an observation or an error")
+        if data["error"] is not None:
+            return cls(error=_text(data, "error"))
+        return cls(observations.from_json(data["observation"]))
 
 
 class JudgingProcess:
@@ -92,15 +209,11 @@ class JudgingProcess:
         Raises:
             JudgingFailed: the process went over a limit or died; it is replaced for the next test.
         """
-        request = {"do": "observe", "test": _test_json(test), "captures": [c.to_json() for c in captures],
-                   "budget": _budget_json(budget)}
-        return self._observation(request, self.seconds)
+        return self._observation(Observe.of(test, captures, budget), self.seconds)
 
     def reference(self, course: Course, test: TestCell) -> observations.Observation:
         """The reference's observation of ``test`` (computed once per grading code version: the judge caches it)."""
-        request = {"do": "reference", "course": str(course.root), "assignment": course.assignment,
-                   "test": test.test_id}
-        return self._observation(request, START_SECONDS)
+        return self._observation(Reference(str(course.root), course.assignment, test.test_id), START_SECONDS)
 
     def prepare(self) -> None:
         """Start the process now (it imports TensorFlow while the caller does other work)."""
@@ -116,8 +229,10 @@ class JudgingProcess:
             except OSError:
                 pass
             proc.wait()
-            if proc.stdin:
+            try:
                 proc.stdin.close()
+            except OSError:
+                pass  # what was left unsent goes with the process
         if self._replies is not None:
             os.close(self._replies)
             self._replies = None
@@ -143,37 +258,33 @@ class JudgingProcess:
         """A running, ready process (started and waited for when there is none)."""
         self._spawn()
         if self._versions is None:
-            hello = self._read(time.monotonic() + START_SECONDS, None)
-            if not hello.get("ready") or not isinstance(hello.get("versions"), str):
-                self.close()
-                raise RuntimeError("the judging process did not start properly")
-            self._versions = hello["versions"][:200]
+            self._versions = self._read(Ready, time.monotonic() + START_SECONDS, START_SECONDS).versions
             self._baseline = self._rss()
 
-    def _observation(self, request: dict, seconds: float) -> observations.Observation:
+    def _observation(self, request: Observe | Reference, seconds: float) -> observations.Observation:
         with self._lock:
             try:
                 self._start()
-            except JudgingFailed as exc:
-                raise RuntimeError(f"the judging process did not start ({exc.kind} {exc.how})") from None
+            except JudgingFailed as exc:  # not the student's doing: the grader fails on this submission
+                why = {"memory": f"{exc.limit} MB of memory were not enough",
+                       "time": f"it took more than {exc.limit:g} s"}.get(exc.kind, exc.how)
+                raise RuntimeError(f"the judging process did not start: {why}") from None
             try:
-                self._proc.stdin.write((json.dumps(request) + "\n").encode())
+                self._proc.stdin.write((json.dumps(request.to_json()) + "\n").encode())
                 self._proc.stdin.flush()
             except OSError:
                 self.close()
                 raise JudgingFailed("crash", how="it exited before reading the request") from None
-            reply = self._read(time.monotonic() + seconds, seconds)
+            reply = self._read(Reply, time.monotonic() + seconds, seconds)
             if self._rss() - self._baseline > RETAINED_MB << 20:
                 self.close()  # what the last graph left behind must not count against the next student
-        if "error" in reply:  # a ValueError: the verdict says the graph could not be judged, and why
-            raise ValueError(f"the judging process failed: {str(reply['error'])[:300]}")
-        try:
-            return observations.from_json(reply.get("observation"))
-        except RecordError as exc:
-            raise RuntimeError(f"the judging process sent a malformed observation ({exc})") from None
+        if reply.error is not None:  # a ValueError: the verdict says the graph could not be judged, and why
+            raise ValueError(f"the judging process failed: {reply.error[:300]}")
+        return reply.observation
 
-    def _read(self, deadline: float, seconds: float | None) -> dict:
-        """The next reply, watching the process's memory, the deadline and its life meanwhile."""
+    def _read(self, record, deadline: float, seconds: float):
+        """The next line as a ``record`` (:class:`Ready` or :class:`Reply`), watching the process's memory, the
+        deadline and its life meanwhile."""
         limit = self.memory_mb * (1 << 20)
         while b"\n" not in self._buffer:
             ready, _, _ = select.select([self._replies], [], [], POLL)
@@ -194,16 +305,13 @@ class JudgingProcess:
                 raise JudgingFailed("memory", self.memory_mb)
             if time.monotonic() > deadline:
                 self.close()
-                raise JudgingFailed("time", seconds if seconds is not None else START_SECONDS)
+                raise JudgingFailed("time", seconds)
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
-            reply = json.loads(line)
-        except ValueError:
-            reply = None
-        if not isinstance(reply, dict):
+            return record.from_json(json.loads(line))
+        except (ValueError, RecordError) as exc:
             self.close()
-            raise RuntimeError("the judging process sent something that is not a reply")
-        return reply
+            raise RuntimeError(f"the judging process sent a malformed {record.__name__.lower()} ({exc})") from None
 
     def _rss(self) -> int:
         import psutil
@@ -232,23 +340,6 @@ def _ended(returncode: int | None) -> str:
     return f"exit status {returncode}"
 
 
-def _test_json(test: TestCell) -> dict:
-    return {"test_id": test.test_id, "function": test.function, "kind": test.kind,
-            "cases": [case.to_json() for case in test.cases]}
-
-
-def _budget_json(budget: Budget | None) -> dict | None:
-    if budget is None:
-        return None
-    return {"factor": budget.factor, "reference": {case: cost.to_json() for case, cost in budget.reference.items()}}
-
-
-def _budget_from_json(data) -> Budget | None:
-    if data is None:
-        return None
-    return Budget({str(case): Cost.from_json(cost) for case, cost in data["reference"].items()}, int(data["factor"]))
-
-
 _shared: JudgingProcess | None = None
 
 
@@ -269,19 +360,13 @@ def thread_settings(child_env: dict) -> dict:
 
 
 # --------------------------------------------------------------------------- the process itself
-def _handle(request: dict, observer: InProcess) -> dict:
-    if request.get("do") == "observe":
-        test = request["test"]
-        cases = tuple(case_from_json(c) for c in test["cases"])
-        cell = TestCell(str(test["test_id"]), str(test["function"]), 0.0, False, frozenset(), str(test["kind"]), cases)
-        captures = [Capture.from_json(c) for c in request["captures"]]
-        return observer.observe(cell, captures, _budget_from_json(request.get("budget"))).to_json()
-    if request.get("do") == "reference":
-        from resnet_signs.grading import course as courses
+def _handle(request: Observe | Reference, observer: InProcess) -> observations.Observation:
+    if isinstance(request, Observe):
+        return observer.observe(request.cell(), list(request.captures), request.budget)
+    from resnet_signs.grading import course as courses
 
-        course = courses.load(Path(request["course"]), request.get("assignment"))
-        return observer.reference(course, course.test(request["test"])).to_json()
-    raise ValueError(f"unknown request {str(request.get('do'))[:40]!r}")
+    course = courses.load(Path(request.course), request.assignment)
+    return observer.reference(course, course.test(request.test_id))
 
 
 def serve(replies: int) -> None:
@@ -294,17 +379,17 @@ def serve(replies: int) -> None:
 
     out = os.fdopen(replies, "wb")
 
-    def send(message: dict) -> None:
-        out.write((json.dumps(message) + "\n").encode())
+    def send(message) -> None:
+        out.write((json.dumps(message.to_json()) + "\n").encode())
         out.flush()
 
     observer = InProcess()
-    send({"ready": True, "versions": observer.versions()})
+    send(Ready(observer.versions()))
     for line in sys.stdin.buffer:
         try:
-            reply = {"observation": _handle(json.loads(line), observer)}
+            reply = Reply(_handle(request_from_json(json.loads(line)), observer))
         except Exception as exc:  # noqa: BLE001 - the grading process decides what a failed request means
-            reply = {"error": one_line(exc)}
+            reply = Reply(error=one_line(exc))
         send(reply)
 
 

@@ -5,6 +5,8 @@ Each restart imports TensorFlow again (seconds), so the process-killing tests sh
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 
@@ -13,6 +15,7 @@ import pytest
 
 from resnet_signs import paths
 from resnet_signs.checks.cost import Budget
+from resnet_signs.checks.records import RecordError
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import judging
 from resnet_signs.grading.judge import InProcess, Judge, JudgingFailed, capture_in_process
@@ -118,3 +121,17 @@ def test_time_over_the_limit_is_a_verdict_naming_it_through_the_judge():
         assert time.monotonic() - started < judging.START_SECONDS
     finally:
         slow.close()
+
+
+def test_requests_and_replies_cross_as_validated_records():
+    test = COURSE.test("identity_block_public")
+    request = judging.Observe.of(test, _captures(test, sv.identity_course), Budget.from_observation(
+        Judge(COURSE).expected(test)))
+    assert judging.request_from_json(json.loads(json.dumps(request.to_json()))) == request
+    bad_factor = dict(request.to_json(), budget={"factor": True, "reference": {}})
+    for data, reason in ((bad_factor, "a budget's factor must be a positive integer"),
+                         ({"do": "shell", "command": "rm"}, "a request must be an object whose do is observe or reference"),
+                         ({"observation": None, "error": None}, "a reply holds either an observation or an error")):
+        read = judging.Reply.from_json if "error" in data else judging.request_from_json
+        with pytest.raises(RecordError, match=re.escape(reason)):
+            read(data)

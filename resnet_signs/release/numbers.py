@@ -35,7 +35,7 @@ LAB_BUDGETS = ("full", "quick")
 
 # A time is a number followed by a unit; an accuracy a number right after the word.
 _TIME = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:min(?:utes?)?\b|s\b|seconds?\b|h\b|hours?\b|分钟|分鐘|秒|小时|小時)")
-_ACCURACY = re.compile(r"(?:accuracy|准确率|準確率|正確率)\D{0,30}?(\d+(?:\.\d+)?%?)", re.IGNORECASE)
+_ACCURACY = re.compile(r"(?:accuracy|准确率|準確率|正確率)[^\d.?!\n。？！]{0,30}?(\d+(?:\.\d+)?%?)", re.IGNORECASE)
 _CODE = re.compile(r"```.*?```|`[^`]*`|\$\$.*?\$\$|\$[^$]*\$", re.DOTALL)
 
 

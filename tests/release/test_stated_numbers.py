@@ -63,6 +63,8 @@ def test_a_hand_typed_time_or_accuracy_is_found_and_the_runs_own_pass():
         "It took 2.4 min (36 s per epoch) and reached a validation accuracy of 0.900; "
         "$0.99^k$ after 30 steps: 74%.")])
     assert numbers.misstated(nb, run) == ["time 6 (the run's: 2.4, 36)"]
+    nb.cells[0].source += "\n\nHow much accuracy?\n\n*Figure 4*"  # a figure's number is no accuracy
+    assert numbers.misstated(nb, run) == ["time 6 (the run's: 2.4, 36)"]
     nb.cells[0].source += " 訓練只需 5 分鐘，準確率 0.95。"
     assert numbers.misstated(nb, run)[1:] == ["time 5 (the run's: 2.4, 36)", "accuracy 0.95 (the run's: 0.900)"]
     assert numbers.misstated(nb, {}) [0] == "time 6 (the run's: none recorded)"

@@ -93,6 +93,7 @@ display({"text/plain": "3 epochs in 2.4 min"}, raw=True,
 """
 
 
+@pytest.mark.slow
 def test_the_release_states_the_numbers_of_the_solution_it_executed(tmp_path):
     project = make_tiny_project(tmp_path)
     md = GRADED.markdown(project / "autograder")

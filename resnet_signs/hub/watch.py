@@ -81,7 +81,7 @@ class Settings:
     out: Path | None = None
     state: Path | None = None
     release_feedback: bool = False
-    poll: float = 1.0
+    poll: float = 0.5
     settle: float = 1.0
     submission_timeout: float | None = None
     timeout: float = Limits.function_timeout

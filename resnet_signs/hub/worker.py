@@ -109,10 +109,13 @@ class Worker:
             return self._reply(request, started, detail=_one_line(exc))
         if request.student in run.failed or not run.grades:
             return self._reply(request, started, detail=run.failed.get(request.student, "no grade came back"))
-        result = run.grades[0]
+        result, graded = run.grades[0], time.monotonic()
         feedback = self.feedback(request.student)
+        done = time.monotonic()
+        print(f"{request.submission}: grade {graded - started:.1f} s{' (reused)' if request.student in run.reused else ''}"
+              f", feedback {done - graded:.1f} s ({feedback})", file=sys.stderr, flush=True)
         return GradeReply(request.student, request.submission, True, float(result.score), float(result.max_score),
-                          request.student in run.reused, feedback, round(time.monotonic() - started, 2), "")
+                          request.student in run.reused, feedback, round(done - started, 2), "")
 
     def feedback(self, student: str) -> str:
         """nbgrader's feedback for ``student`` from the autograded notebook; released when asked."""

@@ -68,7 +68,9 @@ class HubCourse:
         unix_group: the Unix group owning the course directory; every instructor is a member.
         csp: a key of :data:`CSP_CHOICES`.
         subdomain_host: the hub's public URL for ``csp="subdomain"`` (e.g. ``https://hub.example.org``).
-        feedback_on_submit: run ``resnet-signs watch`` as a hub-managed service.
+        grade_on_submit: run ``resnet-signs watch`` as a hub-managed service: each submission is graded
+            (gradebook, formgrader, nbgrader's feedback generated) as soon as it is complete.
+        feedback_on_submit: the same, and the service releases each student's feedback at once.
         grader_user: the Unix user the service runs as (an instructor: the one who releases, since
             nbgrader's inbound folder belongs to the releasing user).
         data_dir: the SIGNS data the students' notebooks load.
@@ -83,6 +85,7 @@ class HubCourse:
     unix_group: str
     csp: str = "self"
     subdomain_host: str | None = None
+    grade_on_submit: bool = False
     feedback_on_submit: bool = False
     grader_user: str | None = None
     data_dir: Path | None = None
@@ -201,10 +204,11 @@ def jupyterhub_snippet(course: HubCourse, out: Path) -> str:
     """``jupyterhub_config.py``: the course's part of the hub's configuration."""
     groups = course.groups
     frame = course.csp != "none"
+    release = ["--release-feedback"] if course.feedback_on_submit else []
     service = {
         "name": SERVICE_NAME,
         "command": [str(course.prefix / "bin" / "resnet-signs"), "watch", "--course", str(course.course_dir.resolve()),
-                    "--exchange", str(course.exchange.resolve()), "--release-feedback"],
+                    "--exchange", str(course.exchange.resolve()), *release],
         "user": course.grader_user or course.instructors[0],
         "cwd": str(course.course_dir.resolve()),
         "environment": {"PATH": environments(course, out)["instructor"]["PATH"],
@@ -270,8 +274,9 @@ def jupyterhub_snippet(course: HubCourse, out: Path) -> str:
                   f"c.JupyterHub.subdomain_host = {course.subdomain_host!r}"]
     if not frame:
         lines += ["# --csp none: JupyterHub's frame-ancestors 'none' stays; formgrader opens in its own tab."]
-    if course.feedback_on_submit:
-        lines += ["", "# Feedback on submit: grades each new submission and releases its feedback at once.",
+    if course.grade_on_submit or course.feedback_on_submit:
+        what = "and releases its feedback at once" if course.feedback_on_submit else "(the instructor releases feedback)"
+        lines += ["", f"# On submit: the watch service grades each new submission {what}.",
                   f"c.JupyterHub.services.append({json.dumps(service, indent=4)})"]
     return "\n".join(lines) + "\n"
 
@@ -396,9 +401,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              + "; ".join(f"{k}: {v}" for k, v in CSP_CHOICES.items()) + " (default: %(default)s)")
     parser.add_argument("--subdomain-host", default=None, metavar="URL",
                         help="the hub's public URL with --csp subdomain, e.g. https://hub.example.org")
+    parser.add_argument("--grade-on-submit", action="store_true",
+                        help="run `resnet-signs watch` as a hub-managed service: each submission graded seconds after "
+                             "the student submits (scores in formgrader; the instructor releases feedback)")
     parser.add_argument("--feedback-on-submit", action="store_true",
-                        help="run `resnet-signs watch` as a hub-managed service: each submission graded and its "
-                             "feedback released seconds after the student submits")
+                        help="the same, and the service releases each student's feedback at once")
     parser.add_argument("--grader-user", default=None, metavar="NAME",
                         help="the instructor the watch service runs as (default: the first instructor; it must be "
                              "the one who releases the assignment)")
@@ -416,7 +423,7 @@ def run(args: argparse.Namespace) -> int:
         course_dir=course_dir, exchange=args.exchange.expanduser().resolve(), course_id=course_id,
         instructors=names(args.instructors, "instructors"), students=names(args.students, "students"),
         unix_group=args.unix_group or f"{course_id}-instructors", csp=args.csp, subdomain_host=args.subdomain_host,
-        feedback_on_submit=args.feedback_on_submit, grader_user=args.grader_user,
+        grade_on_submit=args.grade_on_submit, feedback_on_submit=args.feedback_on_submit, grader_user=args.grader_user,
     )
     check(course)
     out = args.out.expanduser().resolve()

@@ -59,8 +59,8 @@ def parse(folder: Path) -> InboundSubmission | None:
     from nbgrader.utils import parse_utc
 
     parts = folder.name.rsplit("+", 3)
-    if len(parts) < 3 or not parts[0] or not parts[1]:
-        return None
+    if len(parts) < 3 or not parts[0] or not parts[1] or parts[0].startswith("."):
+        return None  # a student id is a folder name under submitted/: never "..", never hidden
     try:
         when = parse_utc(parts[2])
     except (ValueError, OverflowError, TypeError):

@@ -227,23 +227,31 @@ class Course:
     frame_url: str = ""
     feedback_dialogs: str = ""
     released_again: bool = False
+    started: float = field(default_factory=time.monotonic)
+    steps: dict[str, float] = field(default_factory=dict)
+
+    def mark(self, step: str) -> None:
+        """Seconds from the start of the hub fixture to the end of ``step`` (timings.json)."""
+        self.steps[step] = round(time.monotonic() - self.started, 1)
 
 
 @pytest.fixture(scope="module")
 def run(site, browser) -> Course:
     """The whole course, once: release, two students, grading, feedback (see the module's docstring)."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    seen = Course()
+    seen = Course(started=site.started)
+    seen.mark("hub up")
     teacher = login(browser, site, site.teacher)
     open_panel(teacher, "Formgrader")
     panel = teacher.frame_locator("iframe").first
     panel.get_by_text("Manage Assignments").first.wait_for()
     formgrader_action(panel, "assign")
     seen.release = formgrader_action(panel, "release")
-    seen.warm = site.hub.wait_for_log("grader warm in", 600)  # the service's first grading is not timed
+    seen.mark("released")
 
     for role, sample in STUDENTS.items():
-        seen.students[role] = student_works(browser, site, role, sample)
+        seen.students[role] = student_works(browser, site, role, sample, seen)
+        seen.mark(f"{role} done")
 
     open_panel(teacher, "Course List")
     teacher.locator(".jp-MainAreaWidget:visible").get_by_text("resnet_signs").first.wait_for()
@@ -251,6 +259,7 @@ def run(site, browser) -> Course:
     teacher.locator(".lm-TabBar-tab", has_text="Formgrader").click()
     seen.collect = formgrader_action(panel, "collect")
     seen.grading = as_teacher(site, ["resnet-signs", "grade", "submitted", "--out", "grades", "--course", "."])
+    seen.mark("graded by the instructor")
     panel.get_by_role("link", name="Manage Students").click()
     for user in site.students.values():
         panel.locator("tr", has_text=user.name).locator(".score").first.wait_for()
@@ -262,15 +271,16 @@ def run(site, browser) -> Course:
     released = {p: p.stat().st_mtime_ns for p in (site.exchange / "resnet_signs" / "feedback").glob("*.html")}
     seen.feedback_dialogs = formgrader_action(panel, "generate-feedback") + formgrader_action(panel, "release-feedback")
     seen.released_again = bool(released) and all(p.stat().st_mtime_ns > t for p, t in released.items())
+    seen.mark("feedback released by the instructor")
     timings = {role: {"submit_to_release_s": round(s.submit_to_release, 1),
                       "submit_to_feedback_page_s": round(s.submit_to_feedback, 1)} for role, s in seen.students.items()}
     timings["service"] = seen.warm.split(" ", 2)[-1]
-    timings["whole_run_s"] = round(time.monotonic() - site.started, 1)
+    timings["steps_s"] = seen.steps
     (OUTPUT / "timings.json").write_text(json.dumps(timings, indent=2) + "\n")
     return seen
 
 
-def student_works(browser, site: Site, role: str, sample: str) -> Student:
+def student_works(browser, site: Site, role: str, sample: str, course: Course) -> Student:
     """One student's session: fetch, complete, run, Validate, submit, then fetch and open the feedback."""
     user, seen = site.students[role], Student()
     page = login(browser, site, user)
@@ -300,6 +310,9 @@ def student_works(browser, site: Site, role: str, sample: str) -> Student:
     dialog.get_by_role("button").last.click()
 
     open_panel(page, "Assignment List")
+    if not course.warm:  # the time is measured with the service warm (its warm-up overlaps the steps above)
+        course.warm = site.hub.wait_for_log("grader warm in", 600)
+        course.mark("service warm")
     page.locator("#fetched_assignments_list").get_by_role("button", name="Submit").click()
     clicked = time.monotonic()
     page.locator("#submitted_assignments_list").get_by_text(ASSIGNMENT).first.wait_for()

@@ -230,6 +230,14 @@ def test_killing_the_service_mid_grade_then_restarting_grades_the_submission_onc
     assert "slow (submitted" in line and "graded 9/9" in line
 
 
+def test_names_nbgrader_would_not_write_are_not_submissions(setup):
+    inbound_dir = setup["exchange"] / "resnet_signs" / "inbound"
+    for name in ("..+residual_networks+2026-12-01 09:00:00 UTC+ab", ".hidden+residual_networks+2026-12-01 09:00:00 UTC+ab",
+                 "ada+residual_networks+not a time+ab", "ada+other_assignment+2026-12-01 09:00:00 UTC+ab", "ada"):
+        (inbound_dir / name).mkdir()
+    assert inbound.scan(inbound_dir, ASSIGNMENT) == []
+
+
 def test_a_folder_not_owned_by_the_student_it_names_is_rejected(setup):
     submit(setup, "mallory-is-not-root")  # written by this test's user, not by that student
     log = io.StringIO()

@@ -12,10 +12,10 @@ LocalProcessSpawner, configurable-http-proxy, nbgrader's exchange. Then, in the 
 3. the instructor collects, grades with ``resnet-signs grade`` (which reuses the service's grades),
    sees both totals in the formgrader panel, and generates and releases the feedback there.
 
-One economy: the assignment is the course's own, cut to its graded cells and their setup (no
-figures, demos or training), because nbgrader's Validate runs every cell of a notebook and the whole
-assignment takes about 3 minutes per Validate on 2 cores. The grader, the hidden tests and the
-sample answers are the real ones. Everything the test starts is stopped by pid, and the users,
+One economy: the assignment is the course's own, cut to its graded cells and their setup
+(tests/hub/courses.py: nbgrader's Validate runs every cell, about 3 minutes for the whole notebook on
+2 cores). The grader, the hidden tests and the sample answers are the real ones. This test also
+covers what tests/grading/test_nbgrader_exchange.py checked with one user playing both roles. Everything the test starts is stopped by pid, and the users,
 their group and their folders removed, also when a step fails (tests/hub/machine.py). Screenshots
 go to tests/output/hub/ (`make screenshots` copies two to docs/screenshots/); the measured times to
 tests/output/hub/timings.json.
@@ -41,48 +41,22 @@ import pytest
 
 from resnet_signs import cli, paths
 
-from . import machine
+from . import courses, machine
+from .courses import ASSIGNMENT, NOTEBOOK
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
 CHROMIUM = Path(os.environ.get("RESNET_SIGNS_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = paths.PROJECT_ROOT / "tests" / "output" / "hub"
-COURSE = paths.PROJECT_ROOT / "autograder"
-ASSIGNMENT, NOTEBOOK = "residual_networks", "Residual_Networks.ipynb"
-FUNCTIONS = ("identity_block", "convolutional_block", "ResNet50")
 #: Each student's answers come from a sample submission: what they should score, and whether the
 #: public check of convolutional_block shows a hint.
 STUDENTS = {"right": "solution", "wrong": "conv-shortcut-wrong-stride"}
 WAIT_MS = 180_000
 
 
-def cut_source(source: Path) -> dict:
-    """The course's source notebook cut to the title, the setup and import cells, the exercises'
-    headings, the answer cells and the test cells (see the module's docstring)."""
-    notebook = json.loads(source.read_text(encoding="utf-8"))
-    grade_id = lambda cell: cell["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731
-    kept = []
-    for cell in notebook["cells"]:
-        text = "".join(cell["source"])
-        heading = cell["cell_type"] == "markdown" and (text.startswith("# ") or re.match(r"## \d+\. Exercise", text))
-        setup = cell["cell_type"] == "code" and text.startswith(("from resnet_signs.notebook import setup", "import numpy"))
-        if heading or setup or grade_id(cell):
-            kept.append(cell)
-    ids = [grade_id(c) for c in kept if grade_id(c)]
-    assert [i for i in ids if i in FUNCTIONS] == list(FUNCTIONS) and len(ids) == 12, \
-        f"{source} no longer has the cells this test keeps: {ids}"
-    return dict(notebook, cells=kept)
-
-
 def complete(notebook: Path, sample: str, owner: machine.User) -> None:
     """Fill the fetched notebook's answer cells from the sample's, as the student would (their file)."""
-    nb = json.loads(notebook.read_text(encoding="utf-8"))
-    answers = json.loads((COURSE / "samples" / sample / NOTEBOOK).read_text(encoding="utf-8"))
-    grade_id = lambda cell: cell["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731
-    mine = {grade_id(c): c["source"] for c in answers["cells"] if grade_id(c) in FUNCTIONS}
-    for cell in nb["cells"]:
-        if grade_id(cell) in mine:
-            cell["source"] = mine[grade_id(cell)]
+    nb = courses.with_answers(json.loads(notebook.read_text(encoding="utf-8")), sample)
     notebook.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     os.chown(notebook, owner.uid, pwd.getpwnam(owner.name).pw_gid)
 
@@ -127,13 +101,7 @@ def site():
                                                paths.data_dir() / "train_signs.h5"])
         if blocked:
             pytest.skip(f"other users cannot read {', '.join(map(str, blocked))}: the hub's users run this environment")
-        course, exchange = base / "course", base / "exchange"
-        for name in ("nbgrader_config.py", "hidden_tests.py", "reference.py"):
-            (course / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(COURSE / name, course / name)
-        source = course / "source" / ASSIGNMENT / NOTEBOOK
-        source.parent.mkdir(parents=True)
-        source.write_text(json.dumps(cut_source(COURSE / "source" / ASSIGNMENT / NOTEBOOK), indent=1), encoding="utf-8")
+        course, exchange = courses.make_course(base / "course"), base / "exchange"
         for path in (course, *course.rglob("*")):
             os.chown(path, teacher.uid, -1)
         assert cli.main(["hub-config", "--course-dir", str(course), "--exchange", str(exchange),
@@ -205,6 +173,7 @@ class Student:
     """What one student saw."""
 
     menu: str = ""
+    csp: str = ""
     check: str = ""
     validation: str = ""
     feedback: str = ""
@@ -225,7 +194,9 @@ class Course:
     grading: str = ""
     totals: dict[str, str] = field(default_factory=dict)
     frame_url: str = ""
-    feedback_dialogs: str = ""
+    csp: str = ""
+    generate_feedback: str = ""
+    release_feedback: str = ""
     released_again: bool = False
     started: float = field(default_factory=time.monotonic)
     steps: dict[str, float] = field(default_factory=dict)
@@ -267,9 +238,11 @@ def run(site, browser) -> Course:
                    for u in site.students.values()}
     teacher.screenshot(path=str(OUTPUT / "formgrader_panel.png"))
     seen.frame_url = teacher.locator("iframe").first.get_attribute("src") or ""
+    seen.csp = csp_of(teacher, site, site.teacher)
     panel.get_by_role("link", name="Manage Assignments").click()
     released = {p: p.stat().st_mtime_ns for p in (site.exchange / "resnet_signs" / "feedback").glob("*.html")}
-    seen.feedback_dialogs = formgrader_action(panel, "generate-feedback") + formgrader_action(panel, "release-feedback")
+    seen.generate_feedback = formgrader_action(panel, "generate-feedback")
+    seen.release_feedback = formgrader_action(panel, "release-feedback")
     seen.released_again = bool(released) and all(p.stat().st_mtime_ns > t for p, t in released.items())
     seen.mark("feedback released by the instructor")
     timings = {role: {"submit_to_release_s": round(s.submit_to_release, 1),
@@ -286,6 +259,7 @@ def student_works(browser, site: Site, role: str, sample: str, course: Course) -
     page = login(browser, site, user)
     page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
     seen.menu = page.locator("#jp-mainmenu-nbgrader").inner_text()
+    seen.csp = csp_of(page, site, user)
     page.keyboard.press("Escape")
     open_panel(page, "Assignment List")
     page.locator("#released_assignments_list").get_by_role("button", name="Fetch").click()
@@ -332,6 +306,11 @@ def student_works(browser, site: Site, role: str, sample: str, course: Course) -
     page.screenshot(path=str(OUTPUT / f"{role}_feedback.png"))
     page.context.close()
     return seen
+
+
+def csp_of(page, site: Site, user: machine.User) -> str:
+    """The Content-Security-Policy header of ``user``'s server (with the page's login cookies)."""
+    return page.request.get(f"{site.hub.url}/user/{user.name}/lab").headers.get("content-security-policy", "")
 
 
 def wait_for_state(site: Site, user: machine.User, since: float) -> dict:
@@ -388,9 +367,26 @@ def test_the_watch_service_grades_each_submission_and_releases_its_feedback(run,
 
 def test_each_student_sees_their_own_hint_and_nobody_elses(run):
     right, wrong = run.students["right"], run.students["wrong"]
-    assert "Score: 6.0 / 9.0" in wrong.feedback and "stride belongs" in wrong.feedback
-    assert "Score: 9.0 / 9.0" in right.feedback and "stride belongs" not in right.feedback
-    assert "✗ failed" not in right.feedback
+    assert "Residual_Networks (Score: 6.0 / 9.0)" in wrong.feedback and "stride belongs" in wrong.feedback
+    assert "Residual_Networks (Score: 9.0 / 9.0)" in right.feedback and "stride belongs" not in right.feedback
+    assert right.feedback.count("✓ passed") == 9 and "✗ failed" not in right.feedback
+
+
+def test_the_gradebook_and_autograded_notebooks_follow_nbgrader(run, site):
+    """What nbgrader's later steps read: the autograded notebook with the submission's bookkeeping files,
+    and the gradebook's submission with nbgrader's own timestamp (its late penalty compares it)."""
+    from nbgrader.api import Gradebook
+    from nbgrader.utils import parse_utc
+
+    with Gradebook(f"sqlite:///{site.course / 'gradebook.db'}") as gb:
+        for role, user in site.students.items():
+            submitted = site.course / "submitted" / user.name / ASSIGNMENT
+            autograded = site.course / "autograded" / user.name / ASSIGNMENT
+            assert (autograded / NOTEBOOK).is_file()
+            assert (autograded / "timestamp.txt").read_text() == (submitted / "timestamp.txt").read_text()
+            submission = gb.find_submission(ASSIGNMENT, user.name)
+            assert submission.timestamp == parse_utc((submitted / "timestamp.txt").read_text().strip()).replace(tzinfo=None)
+            assert (submission.score, submission.max_score) == ({"right": 9.0, "wrong": 6.0}[role], 9.0)
 
 
 def test_the_instructors_grade_reuses_the_services_grades(run, site):
@@ -399,13 +395,16 @@ def test_the_instructors_grade_reuses_the_services_grades(run, site):
 
 
 def test_the_formgrader_panel_inside_jupyterlab_shows_both_totals(run, site):
-    assert run.frame_url.endswith("/formgrader") or "/formgrader" in run.frame_url, run.frame_url
+    assert f"/user/{site.teacher.name}/formgrader" in run.frame_url, run.frame_url
+    assert run.csp.startswith("frame-ancestors 'self'"), run.csp  # the setting that lets the panel render
+    for student in run.students.values():
+        assert student.csp.startswith("frame-ancestors 'none'"), student.csp  # JupyterHub's default for students
     assert run.totals == {site.students["right"].name: "9 / 9", site.students["wrong"].name: "6 / 9"}
     assert "resnet_signs" in run.courses  # nbgrader's course list: the hub answered (list:services)
 
 
 def test_the_instructor_generates_and_releases_feedback(run):
-    assert "Successfully generated feedback" in run.feedback_dialogs or "Success" in run.feedback_dialogs
+    assert "Success" in run.generate_feedback and "Success" in run.release_feedback, run.release_feedback
     assert run.released_again
 
 

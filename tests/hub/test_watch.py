@@ -30,6 +30,8 @@ from resnet_signs.hub import inbound
 from resnet_signs.hub.records import Done, GradeReply, Outcome, RecordError
 from resnet_signs.hub.watch import Service, Settings
 
+from .courses import make_course
+
 TESTS = Path(__file__).resolve().parents[1]
 GRADER = "hub.fake_grader:grade_submission"
 ASSIGNMENT, NOTEBOOK = "residual_networks", "Residual_Networks.ipynb"
@@ -40,12 +42,7 @@ START = datetime(2026, 12, 1, 9, 0, 0)
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """A course directory whose gradebook already knows the assignment (nbgrader's generate_assignment once)."""
-    course = tmp_path_factory.mktemp("template") / "course"
-    (course / "source").mkdir(parents=True)
-    for name in ("nbgrader_config.py", "hidden_tests.py", "reference.py"):
-        shutil.copy(paths.PROJECT_ROOT / "autograder" / name, course / name)
-    shutil.copytree(paths.PROJECT_ROOT / "autograder" / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT,
-                    ignore=shutil.ignore_patterns("*.md", "i18n"))
+    course = make_course(tmp_path_factory.mktemp("template") / "course")
     gradebook.ensure_assignment(gradebook.course_db_url(course), courses.load(course))
     return course
 

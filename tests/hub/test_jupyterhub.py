@@ -14,9 +14,10 @@ LocalProcessSpawner, configurable-http-proxy, nbgrader's exchange. Then, in the 
 
 One economy: the assignment is the course's own, cut to its graded cells and their setup
 (tests/hub/courses.py: nbgrader's Validate runs every cell, about 3 minutes for the whole notebook on
-2 cores). The grader, the hidden tests and the sample answers are the real ones. This test also
-covers what tests/grading/test_nbgrader_exchange.py checked with one user playing both roles. Everything the test starts is stopped by pid, and the users,
-their group and their folders removed, also when a step fails (tests/hub/machine.py). Screenshots
+2 cores). The grader, the hidden tests and the sample answers are the real ones. (This test replaced
+tests/grading/test_nbgrader_exchange.py, the same chain with one user playing both roles.) Everything
+the test starts is stopped by pid, and the users, their group and their folders removed, also when a
+step fails (tests/hub/machine.py). Screenshots
 go to tests/output/hub/ (`make screenshots` copies two to docs/screenshots/); the measured times to
 tests/output/hub/timings.json.
 """

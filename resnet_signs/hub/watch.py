@@ -241,6 +241,7 @@ class Service:
         self.worker = Worker(argv, self.state / "worker.log")
         self._stop = lambda: False
         self._next_start = 0.0
+        self._finished: set[str] = set()  # submissions whose state file was seen: never read again
 
     def say(self, text: str) -> None:
         print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {text}", file=self.log, flush=True)
@@ -284,7 +285,7 @@ class Service:
     def step(self) -> int:
         """One look at the inbound folder: process every submission that is ready. Returns how many
         others look complete but are still settling (``once`` waits for them)."""
-        pending = [s for s in inbound.scan(self.inbound, self.course.assignment) if self.done(s) is None]
+        pending = [s for s in inbound.scan(self.inbound, self.course.assignment) if not self._is_finished(s)]
         ready = [s for s in pending if self.settler.ready(s)]
         latest = {s.student: s for s in ready}  # oldest first: the last one of a student wins
         for sub in ready:
@@ -294,7 +295,13 @@ class Service:
             self.settler.forget(sub)
         return sum(1 for s in pending if s not in ready and inbound.fingerprint(s.folder) is not None)
 
+    def _is_finished(self, sub: inbound.InboundSubmission) -> bool:
+        if sub.name not in self._finished and self.done(sub) is not None:
+            self._finished.add(sub.name)
+        return sub.name in self._finished
+
     def done(self, sub: inbound.InboundSubmission) -> Done | None:
+        """The submission's state file, if it was processed (a malformed file counts as not processed)."""
         try:
             return Done.from_json(self._done_path(sub).read_text(encoding="utf-8"))
         except (OSError, RecordError):
@@ -322,6 +329,7 @@ class Service:
             record.update(outcome=Outcome.NOT_GRADED, detail=f"{type(exc).__name__}: {exc}".splitlines()[0][:300])
         done = Done(**record, seconds=round(time.monotonic() - started, 2))
         _write_atomic(self._done_path(sub), done.to_json() + "\n")
+        self._finished.add(sub.name)
         self.say(self._line(sub, done))
         return done
 

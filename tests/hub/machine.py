@@ -9,7 +9,6 @@ every user, group and folder, and give the folders back their modes.
 from __future__ import annotations
 
 import contextlib
-import grp
 import os
 import pwd
 import secrets
@@ -219,6 +218,7 @@ c.ConfigurableHTTPProxy.pid_file = {str(folder / "proxy.pid")!r}
 c.JupyterHub.db_url = "sqlite:///{folder / "jupyterhub.sqlite"}"
 c.JupyterHub.cookie_secret_file = {str(folder / "cookie_secret")!r}
 c.JupyterHub.cleanup_servers = True
+c.Spawner.ip = "127.0.0.1"
 c.Spawner.start_timeout = 180
 c.Spawner.http_timeout = 180
 ''')
@@ -237,5 +237,21 @@ c.Spawner.http_timeout = 180
     return hub
 
 
-def group_members(name: str) -> list[str]:
-    return list(grp.getgrnam(name).gr_mem)
+def listeners(hub: Hub, uids) -> list[tuple[str, str, int]]:
+    """``(program, address, port)`` of every TCP socket listening in the hub's process tree (proxy,
+    services) or in a process of the users ``uids`` (their servers, kernels)."""
+    try:
+        tree = {hub.process.pid, *(p.pid for p in psutil.Process(hub.process.pid).children(recursive=True))}
+    except psutil.Error:
+        tree = set()
+    found = []
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.status != psutil.CONN_LISTEN or conn.pid is None:
+            continue
+        try:
+            process = psutil.Process(conn.pid)
+            if conn.pid in tree or process.uids().real in uids:
+                found.append((process.name(), conn.laddr.ip, conn.laddr.port))
+        except psutil.Error:
+            continue
+    return found

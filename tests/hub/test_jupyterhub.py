@@ -199,6 +199,7 @@ class Course:
     generate_feedback: str = ""
     release_feedback: str = ""
     released_again: bool = False
+    listening: list = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     steps: dict[str, float] = field(default_factory=dict)
 
@@ -240,6 +241,7 @@ def run(site, browser) -> Course:
     teacher.screenshot(path=str(OUTPUT / "formgrader_panel.png"))
     seen.frame_url = teacher.locator("iframe").first.get_attribute("src") or ""
     seen.csp = csp_of(teacher, site, site.teacher)
+    seen.listening = machine.listeners(site.hub, [u.uid for u in (site.teacher, *site.students.values())])
     panel.get_by_role("link", name="Manage Assignments").click()
     released = {p: p.stat().st_mtime_ns for p in (site.exchange / "resnet_signs" / "feedback").glob("*.html")}
     seen.generate_feedback = formgrader_action(panel, "generate-feedback")
@@ -407,6 +409,12 @@ def test_the_formgrader_panel_inside_jupyterlab_shows_both_totals(run, site):
 def test_the_instructor_generates_and_releases_feedback(run):
     assert "Success" in run.generate_feedback and "Success" in run.release_feedback, run.release_feedback
     assert run.released_again
+
+
+def test_everything_listens_on_127_0_0_1_only(run):
+    programs = {name for name, _, _ in run.listening}
+    assert "node" in programs and len(run.listening) >= 5, run.listening  # proxy, hub API, three servers, kernels
+    assert all(address == "127.0.0.1" for _, address, _ in run.listening), run.listening
 
 
 def test_students_cannot_read_the_course_directory(site):

@@ -24,10 +24,8 @@ to everyone else; the exchange root is writable by all with the sticky bit, like
 from __future__ import annotations
 
 import argparse
-import grp
 import json
 import os
-import pwd
 import re
 import stat
 import sys
@@ -245,7 +243,7 @@ def jupyterhub_snippet(course: HubCourse, out: Path) -> str:
         "",
         "def resnet_signs_role(spawner):",
         "    names = {group.name for group in spawner.user.groups}",
-        f"    return 'instructor' if RESNET_SIGNS_GROUPS['instructor'] in names else 'student'",
+        "    return 'instructor' if RESNET_SIGNS_GROUPS['instructor'] in names else 'student'",
         "",
         "",
         "def resnet_signs_pre_spawn(spawner):",
@@ -300,7 +298,7 @@ def write(course: HubCourse, out: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    for folder, subdirs, names_ in os.walk(out):
+    for folder, _, names_ in os.walk(out):
         os.chmod(folder, 0o755)
         for name in names_:
             os.chmod(Path(folder) / name, 0o644)
@@ -319,6 +317,9 @@ def _add_frame_ancestors(server_config: Path) -> None:
 
 def check_users(course: HubCourse) -> int:
     """The Unix group's id, after checking that instructors exist and belong to it and students do not."""
+    import grp
+    import pwd
+
     try:
         group = grp.getgrnam(course.unix_group)
     except KeyError:

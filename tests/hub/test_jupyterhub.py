@@ -174,6 +174,7 @@ class Student:
     """What one student saw."""
 
     menu: str = ""
+    create_assignment: int = 0  # the "Create Assignment" side panel's tabs on the page
     csp: str = ""
     check: str = ""
     validation: str = ""
@@ -188,6 +189,7 @@ class Course:
     """What the whole run saw: the instructor's dialogs and grading, each student's view, the times."""
 
     release: str = ""
+    create_assignment: int = 0
     warm: str = ""
     students: dict[str, Student] = field(default_factory=dict)
     courses: str = ""
@@ -215,6 +217,7 @@ def run(site, browser) -> Course:
     seen = Course(started=site.started)
     seen.mark("hub up")
     teacher = login(browser, site, site.teacher)
+    seen.create_assignment = teacher.get_by_text("Create Assignment", exact=True).count()
     open_panel(teacher, "Formgrader")
     panel = teacher.frame_locator("iframe").first
     panel.get_by_text("Manage Assignments").first.wait_for()
@@ -262,6 +265,7 @@ def student_works(browser, site: Site, role: str, sample: str, course: Course) -
     page = login(browser, site, user)
     page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
     seen.menu = page.locator("#jp-mainmenu-nbgrader").inner_text()
+    seen.create_assignment = page.get_by_text("Create Assignment", exact=True).count()
     seen.csp = csp_of(page, site, user)
     page.keyboard.press("Escape")
     open_panel(page, "Assignment List")
@@ -346,9 +350,10 @@ def test_the_instructor_releases_from_the_formgrader_panel(run):
 
 
 def test_students_see_the_assignment_list_and_validate_never_formgrader(run):
+    assert run.create_assignment >= 1  # the instructor's JupyterLab has the Create Assignment panel
     for role, student in run.students.items():
-        assert "Assignment List" in student.menu, role
-        assert "Formgrader" not in student.menu and "Create Assignment" not in student.menu, student.menu
+        assert "Assignment List" in student.menu and "Formgrader" not in student.menu, (role, student.menu)
+        assert student.create_assignment == 0, role
 
 
 def test_each_student_sees_the_public_check_then_validates(run):

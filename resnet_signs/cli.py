@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("resnet_signs.demo", "run the whole course pipeline end to end and say what it did"),
     "lab": ("resnet_signs.lab", "start JupyterLab with nbgrader for a student or an instructor"),
     "notebooks": ("resnet_signs.handout", "copy the student notebooks into a folder (`notebooks get`)"),
+    "hub-config": ("resnet_signs.hub.config", "write a JupyterHub's configuration for the course and set its permissions"),
+    "watch": ("resnet_signs.hub.watch", "grade each new nbgrader submission and release its feedback (a hub service)"),
 }
 
 

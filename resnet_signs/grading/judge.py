@@ -60,7 +60,7 @@ class Judge:
     def expected(self, test: TestCell) -> dict:
         """The reference's observation of the test's cases."""
         if test.test_id not in self._expected:
-            from resnet_signs.checks.generate import block_observation, model_observation
+            from resnet_signs.grading.expected import block_observation, model_observation
             from resnet_signs.instructor import load_reference
 
             reference = load_reference(self.course.root)

@@ -79,13 +79,21 @@ def _course_copy(tmp_path, change=None, hidden=None):
     ("change", "hidden", "error"),
     [
         (lambda nb: nb.cells.remove(cell(nb, "ResNet50")), None, r"no answer cell with grade_id ResNet50"),
-        (None, lambda t: t.replace('"ResNet50_hidden_variants": (', '"ResNet50_renamed": ('),
+        (None, lambda t: t.replace('"ResNet50_hidden_variants": G', '"ResNet50_renamed": G'),
          r"test cell 'ResNet50_hidden_variants' has no entry in hidden_tests.py"),
         (None, lambda t: t.replace("TESTS = {", "TABLE = {"), r"defines no TESTS table"),
-        (None, lambda t: t.replace('"identity_block_public": ("identity_block"', '"identity_block_public": ("ResNet50"'),
+        (None, lambda t: t.replace('"identity_block_public": GradedTest("identity_block"',
+                                   '"identity_block_public": GradedTest("ResNet50"'),
          r"follows the answer cell 'identity_block' but hidden_tests.py says it tests 'ResNet50'"),
+        (None, lambda t: t.replace('GradedTest("identity_block", "values"', 'GradedTest("identity_block", "value"'),
+         r"hidden_tests.py: ValueError: kind must be one of public, values, structure, model. Received: kind='value'"),
+        (None, lambda t: t.replace('GradedTest("ResNet50", "model", [SHAPES_CASE])', '("ResNet50", "model", [SHAPES_CASE])'),
+         r"TESTS\['ResNet50_hidden_shapes'\] must be a GradedTest\(function, kind, cases\), got tuple"),
+        (None, lambda t: t.replace("[SHAPES_CASE]", "[]"), r"cases must be a non-empty list of BlockCase or ModelCase"),
+        (None, lambda t: t + "\nraise RuntimeError('half-edited')\n", r"hidden_tests.py: RuntimeError: half-edited$"),
     ],
-    ids=["no-answer-cell", "unknown-test-cell", "no-table", "wrong-function"],
+    ids=["no-answer-cell", "unknown-test-cell", "no-table", "wrong-function", "unknown-kind", "a-tuple", "no-cases",
+         "raises"],
 )
 def test_an_inconsistent_course_is_an_instructor_error_naming_the_problem(tmp_path, change, hidden, error):
     with pytest.raises(courses.GradingError, match=error):

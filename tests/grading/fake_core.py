@@ -18,7 +18,7 @@ from resnet_signs.grading import course as courses
 from resnet_signs.grading.model import FunctionGrade, Status, SubmissionGrade, TestResult
 
 
-def grade_submission(notebook_path, *, student, course, limits, workdir, assignment=None):
+def grade_submission(notebook_path, *, student, course, limits, workdir, assignment=None, threads=0):
     """Full marks for an answer cell that does not raise NotImplementedError; 'BUG' fails hidden tests.
 
     The functions, tests and points are the course's (its source notebook and hidden_tests.py), as
@@ -37,10 +37,12 @@ def grade_submission(notebook_path, *, student, course, limits, workdir, assignm
     graded = courses.load(Path(course), assignment)
     points = {fn: sum(t.points for t in graded.tests if t.function == fn) for fn in graded.functions}
     try:
+        if not Path(notebook_path).is_file():  # the contract: a path with no file is a student who handed in nothing
+            raise FileNotFoundError(f"no {graded.notebook_name} in the student's folder")
         nb = nbformat.read(str(notebook_path), as_version=4)
         answers = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
     except Exception as exc:
-        reason = f"not a notebook: {type(exc).__name__}"
+        reason = str(exc) if isinstance(exc, FileNotFoundError) else f"not a notebook: {type(exc).__name__}"
         functions = [FunctionGrade(fn, 0.0, points[fn], Status.INVALID_NOTEBOOK, reason) for fn in graded.functions]
         tests = [TestResult(t.test_id, t.function, 0.0, t.points, False, "the notebook could not be read", t.hidden)
                  for t in graded.tests]
@@ -56,3 +58,15 @@ def grade_submission(notebook_path, *, student, course, limits, workdir, assignm
         status = Status.MISSING if code is None else Status.OK
         functions.append(FunctionGrade(fn, score, points[fn], status, "" if code else "no answer cell"))
     return SubmissionGrade(student, functions, tests, 1.25, output="printed <stuff>")
+
+
+def grade_reporting_threads(notebook_path, *, threads=0, **kwargs):
+    """The fake's grade, its output naming the TensorFlow threads the job passed (no module state carries them)."""
+    grade = grade_submission(notebook_path, **kwargs)
+    grade.output = f"threads={threads}"
+    return grade
+
+
+def grade_breaking_the_contract(notebook_path, **kwargs):
+    """A grader that returns the grade as a dict: the front refuses it (NOT GRADED), never writes it."""
+    return grade_submission(notebook_path, **kwargs).to_json()

@@ -251,6 +251,39 @@ def test_a_grader_crash_is_reported_and_not_cached(graded, course, submissions, 
     assert len(_rows(out)) == 1 + 5 * 3
 
 
+def test_a_damaged_record_is_graded_again_never_trusted(graded, course, submissions, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    path = out / "alice" / "record.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["grade"]["functions"][0]["status"] = "excellent"  # the key still matches
+    path.write_text(json.dumps(record), encoding="utf-8")
+    monkeypatch.setenv("FAKE_CORE_LOG", str(tmp_path / "calls.log"))
+    result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
+                   progress=open(os.devnull, "w"))
+    assert (tmp_path / "calls.log").read_text().splitlines() == ['"alice"'] and len(result.reused) == 5
+    assert (out / "alice" / "record.json").read_bytes() == (graded["out"] / "alice" / "record.json").read_bytes()
+
+
+def test_a_grader_that_returns_something_else_than_a_grade_is_reported(graded, course, submissions, tmp_path):
+    result = grade(submissions, out=tmp_path / "out", course=course, db_url=graded["db"],
+                   grader=f"{__package__}.fake_core:grade_breaking_the_contract", student="alice",
+                   progress=open(os.devnull, "w"))
+    assert result.failed == {"alice": "the grader returned dict, not a SubmissionGrade"}
+    assert not (tmp_path / "out" / "alice").exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_job_passes_its_threads_to_the_grader(graded, course, submissions, tmp_path, workers):
+    from resnet_signs.grading.jobs import threads_per_worker
+
+    out = tmp_path / "out"
+    grade(submissions, out=out, course=course, db_url=graded["db"], workers=workers, student="alice",
+          grader=f"{__package__}.fake_core:grade_reporting_threads", progress=open(os.devnull, "w"))
+    record = json.loads((out / "alice" / "record.json").read_text(encoding="utf-8"))
+    assert record["grade"]["output"] == f"threads={threads_per_worker(workers)}"
+
+
 def test_progress_prints_periodic_lines_when_not_a_terminal(tmp_path):
     with open(tmp_path / "log", "w") as stream:
         bar = Progress(4, stream=stream, interval=3600)

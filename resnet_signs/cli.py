@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "grade": ("resnet_signs.grading.cli", "autograde a folder of student submissions"),
     "similarity": ("resnet_signs.similarity.cli", "report which submissions share their graded code (a reason to look)"),
     "gradescope": ("resnet_signs.grading.gradescope", "build a Gradescope autograder zip (setup.sh, run_autograder)"),
-    "train": ("resnet_signs.train_reference", "train the reference ResNet-50 on SIGNS and save model + metrics"),
+    "train": ("resnet_signs.pretrain", "train the reference ResNet-50 on SIGNS and save model + metrics"),
     "experiment": ("resnet_signs.experiments.cli", "run one of the 'why ResNets work' experiments"),
     "demo": ("resnet_signs.demo", "run the whole course pipeline end to end and say what it did"),
     "lab": ("resnet_signs.lab", "start JupyterLab with nbgrader for a student or an instructor"),

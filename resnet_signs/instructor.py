@@ -5,7 +5,7 @@ The reference solution is deliberately *not* part of the installed package: stud
 (``autograder/reference.py``, ``autograder/hidden_tests.py``) and is loaded from there, by this
 module only, for the tools that need it: the judge (:mod:`resnet_signs.grading.judge`), the
 expected values (:mod:`resnet_signs.grading.expected`), the course's tests
-(:mod:`resnet_signs.grading.course`), the pretrained model (:mod:`resnet_signs.train_reference`).
+(:mod:`resnet_signs.grading.course`), the pretrained model (:mod:`resnet_signs.pretrain`).
 
 This module is the root of the instructor's side and a leaf of the import graph: it imports
 nothing of the package but :mod:`resnet_signs.paths`, and nothing student-facing or running

@@ -18,6 +18,7 @@ from resnet_signs.grading import core, runner
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
 from resnet_signs.checks.records import Capture, TestRecord
+from resnet_signs.grading.channel import Event, EventKind
 from resnet_signs.grading.core import StepOutcome
 from resnet_signs.grading.model import Limits, Status
 from resnet_signs.grading.plan import ChildPlan, StepKind
@@ -239,6 +240,29 @@ def test_an_undefined_function_is_missing_and_its_name_error_is_not_an_error(cou
     status = {f.function: (f.status, f.detail.split(";")[0]) for f in grade.functions}
     assert status["identity_block"] == (Status.MISSING, "identity_block is not defined after its cell ran (renamed?)")
     assert status["convolutional_block"] == (Status.ERROR, "convolutional_block raised ValueError: bad filters")
+
+
+def test_events_out_of_place_are_foreign_and_change_nothing(course, notebooks):
+    """What a student can write on the channel: records for a step that is not running, for a code step,
+    for another test, twice, or for a step the plan does not have; ends for such steps. None is a crash,
+    none is accepted as a record, each is counted."""
+    plan = planning.build(notebooks["solution"], course)
+    code = next(i for i, s in enumerate(plan.steps) if s.kind is StepKind.CODE)
+    first, second = _steps(plan, "identity_block", StepKind.OBSERVE)[:2]
+    record = TestRecord(plan.steps[first].test_id, (Capture("public", False, {"layers": []}),))
+    other = TestRecord(plan.steps[second].test_id, record.captures)
+    E, K = Event, EventKind
+    events = [E(K.READY), E(K.RECORD, first, record=record),  # its step is not running
+              E(K.START, code), E(K.RECORD, code, record=record), E(K.END, code),  # a code step
+              E(K.START, first), E(K.RECORD, first, record=other),  # another test's record
+              E(K.RECORD, first, record=record), E(K.RECORD, first, record=record),  # the second one is foreign
+              E(K.END, first), E(K.END, 10_000, Status.OK), E(K.START, 10_000), E(K.RECORD, 10_000, record=record),
+              E(K.START, second), E(K.RECORD, second, detail="its record was malformed (x)"), E(K.END, second)]
+    execution = core._Execution()
+    core._collect(runner.Attempt(0, None, events, None, dropped=2), plan, execution)
+    assert execution.records == {plan.steps[first].test_id: record, plan.steps[second].test_id: "its record was malformed (x)"}
+    assert execution.foreign == 5 + 2  # five misplaced records, two undecodable lines
+    assert set(execution.outcomes) == {code, first, second}
 
 
 def test_why_a_child_died_is_said_from_its_kill_never_read_from_text():

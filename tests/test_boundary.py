@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -76,7 +76,7 @@ def _target(name: str) -> str | None:
     return name if _module_file(name) else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def imports(name: str) -> frozenset[str]:
     """The modules of the package (and of ``autograder/``) that module ``name`` imports.
 

@@ -16,7 +16,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from resnet_signs.checks.records import RecordError, TestRecord
 from resnet_signs.grading import wire
@@ -30,7 +30,7 @@ MAX_DETAIL = 500
 STEP_STATUSES = (Status.OK, Status.ERROR, Status.TIMEOUT, Status.MISSING)
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     READY = "ready"  # the child is set up, before any student code
     START = "start"  # a step starts
     END = "end"  # a step ended, with its status

@@ -15,7 +15,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from resnet_signs.errors import UsageError
 from resnet_signs.grading.model import Limits, SubmissionGrade

@@ -10,12 +10,12 @@ to the reports: :class:`SubmissionGrade` crosses worker processes pickled and is
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from resnet_signs.grading import wire
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The one outcome vocabulary, from the mildest to the most severe.
 
     A sandbox step, a function and a grades.csv row all take these values, and when several things

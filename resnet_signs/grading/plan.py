@@ -19,7 +19,7 @@ no answer and imports nothing of the instructor's: :func:`build` is handed the c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from resnet_signs.checks.cases import BlockCase, ModelCase, StandInSpec, case_from_json
@@ -41,7 +41,7 @@ def normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()).strip()
 
 
-class StepKind(str, Enum):
+class StepKind(StrEnum):
     CODE = "code"  # run a cell of the submission
     OBSERVE = "observe"  # capture what a test needs (the test cell's text never runs)
 

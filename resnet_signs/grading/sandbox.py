@@ -10,9 +10,10 @@ reference, no hidden expected value and no course file, and the course directory
 visible to it (:mod:`resnet_signs.grading.isolation`).
 
 Budgets: each step may run for what its function has left in this child
-(:class:`~resnet_signs.grading.model.SectionClock`; a ``SIGALRM`` interrupts it); once a function's test or answer cell runs out of time, the rest
-of that function's steps are reported as timed out without running, and the next function
-starts with its own budget. The parent kills this process when an interrupt is ignored.
+(:class:`~resnet_signs.grading.model.SectionClock`; a ``SIGALRM`` interrupts it); once a function's
+test or answer cell runs out of time, the rest of that function's steps are reported as timed out
+without running, and the next function starts with its own budget. The parent kills this process
+when an interrupt is ignored.
 """
 
 from __future__ import annotations

@@ -329,7 +329,17 @@ def test_readme_summary_of_a_file_that_is_not_a_metrics_file_is_one_line(tmp_pat
 def test_notebook_budgets_are_valid_training_settings(budget):
     from resnet_signs import notebook
 
-    TrainConfig.from_kwargs(**getattr(notebook, budget))
+    settings = getattr(notebook, budget)
+    config = TrainConfig.from_kwargs(**settings)
+    assert {name: getattr(config, name) for name in settings} == settings  # every key is a setting, taken as given
+
+
+def test_the_smoke_budget_is_a_few_small_steps_and_the_full_one_the_recipe():
+    from resnet_signs import notebook
+
+    smoke, full = TrainConfig.from_kwargs(**notebook.SMOKE_BUDGET), TrainConfig.from_kwargs(**notebook.FULL_BUDGET)
+    assert smoke.epochs == 1 and smoke.max_steps_per_epoch <= 2 and smoke.batch_size <= 8
+    assert full.epochs == TrainConfig().epochs > smoke.epochs and full.max_steps_per_epoch is None
 
 
 def test_a_pip_install_is_told_the_command_it_has(tmp_path, capsys, monkeypatch):
@@ -366,3 +376,4 @@ def test_a_training_run_record_round_trips_and_states_its_numbers():
     assert TrainingRun.from_json(run.to_json()) == run
     assert (run.minutes_text(), run.seconds_per_epoch_text(), run.device_text("en")) == ("2.4", "36", "2-core CPU")
     assert run.device_text("zh_TW") == "2 核心 CPU" and run.summary_line("zh_CN").startswith("3 个 epoch 共用 2.4 分钟")
+

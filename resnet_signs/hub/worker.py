@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 
+from resnet_signs.checks.records import one_line
 from resnet_signs.hub.records import GradeReply, GradeRequest, Ready, RecordError
 
 PR_SET_PDEATHSIG = 1
@@ -89,12 +90,11 @@ class Worker:
         and the judge's reference observations are then ready for the first student."""
         from resnet_signs.grading import isolation
         from resnet_signs.grading.jobs import Job, run_job
-        from resnet_signs.grading.reports import grade_from_dict
 
         started = time.monotonic()
         job = Job("(warm-up)", self.course.source.read_bytes(), str(self.course.root), self.course.assignment,
                   self.limits, self.args.grader, threads=self.threads)
-        grade = grade_from_dict(run_job(job))
+        grade = run_job(job)
         return Ready(round(time.monotonic() - started, 1), grade.score, grade.max_score, isolation.summary())
 
     def grade(self, request: GradeRequest) -> GradeReply:
@@ -106,7 +106,7 @@ class Worker:
                         assignment=self.course.assignment, student=request.student, timeout=self.args.timeout,
                         memory_mb=self.args.memory_limit, grader=self.args.grader, progress=io.StringIO())
         except Exception as exc:  # noqa: BLE001 - the service reports it and goes on with the next submission
-            return self._reply(request, started, detail=_one_line(exc))
+            return self._reply(request, started, detail=one_line(exc))
         if request.student in run.failed or not run.grades:
             return self._reply(request, started, detail=run.failed.get(request.student, "no grade came back"))
         result, graded = run.grades[0], time.monotonic()
@@ -130,7 +130,7 @@ class Worker:
             try:
                 result = step(self.course.assignment, student)
             except Exception as exc:  # noqa: BLE001 - the grade stands; the line says what went wrong
-                return f"{name} failed: {_one_line(exc)}"
+                return f"{name} failed: {one_line(exc)}"
             if not result.get("success"):
                 return f"{name} failed: {_last_line(result.get('error') or result.get('log') or '')}"
         return "released" if self.args.release_feedback else "generated"
@@ -138,11 +138,6 @@ class Worker:
     def _reply(self, request: GradeRequest, started: float, *, detail: str) -> GradeReply:
         return GradeReply(request.student, request.submission, False, 0.0, 0.0, False, "",
                           round(time.monotonic() - started, 2), detail[:500])
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
 
 
 def _last_line(text: str) -> str:

@@ -2,7 +2,7 @@
 
 They are the reference implementation's observations of the public cases
 (:mod:`resnet_signs.checks.observations`), written by ``resnet-signs expected``
-(:mod:`resnet_signs.checks.generate`): the outputs in ``expected.npz`` (keys
+(:mod:`resnet_signs.grading.expected`): the outputs in ``expected.npz`` (keys
 ``"<function>:<case>/<training>/output"``), everything else in ``expected.json``, which names them.
 Students get the reference's outputs and structure, never its code.
 """

@@ -15,19 +15,18 @@ multiple of the reference's cost on the same case).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 
-import resnet_signs
 from resnet_signs import paths
 from resnet_signs.checks import diagnose, observations
 from resnet_signs.checks.cases import BlockCase
 from resnet_signs.checks.cost import Budget
 from resnet_signs.checks.records import Capture, RecordError, TestRecord, one_line
 from resnet_signs.grading.course import Course, GradingError, TestCell
+from resnet_signs.grading.fingerprint import course_files, fingerprint
 
 NO_RESULT = "✗ no result: the test did not run to the end"
 #: Verdicts of a judging that hit a limit, by :attr:`JudgingFailed.kind` (``{function}``, ``{limit}``, ``{how}``).
@@ -74,7 +73,7 @@ class InProcess:
 
     def reference(self, course: Course, test: TestCell) -> observations.Observation:
         """The reference's observation of the test's cases, made as a student's is (capture, rebuild, compute)."""
-        from resnet_signs.checks.generate import block_observation, model_observation
+        from resnet_signs.grading.expected import block_observation, model_observation
         from resnet_signs.instructor import load_reference
 
         function = getattr(load_reference(course.root), test.function)
@@ -103,14 +102,9 @@ class Judge:
         self._expected: dict[str, observations.Observation] | None = None
 
     def cache_key(self) -> str:
-        """Hash of what decides the reference's observations: the course's reference, hidden tests
-        and source notebook, the checks' code, Keras' version and backend."""
-        digest = hashlib.sha256(f"{resnet_signs.__version__}|{self.observer.versions()}|".encode())
-        files = [self.course.root / "reference.py", self.course.root / "hidden_tests.py", self.course.source]
-        files += sorted((Path(resnet_signs.__file__).parent / "checks").glob("*.py"))
-        for path in files:
-            digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<none>"))
-        return digest.hexdigest()[:24]
+        """The fingerprint of what decides the reference's observations (:mod:`.fingerprint`): the
+        course's reference, hidden tests and source notebook, the checks' code, Keras' version and backend."""
+        return fingerprint(files=course_files(self.course))[:24]
 
     def _cache_file(self) -> Path | None:
         return self._cache / f"expected-{self.cache_key()}.json" if self._cache else None

@@ -37,12 +37,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resnet_signs.checks import observations
-from resnet_signs.checks.cases import BlockCase, ModelCase, case_from_json
 from resnet_signs.checks.cost import Budget
 from resnet_signs.checks.records import MAX_CAPTURES, Capture, RecordError, one_line
-from resnet_signs.grading import devices
+from resnet_signs.grading import devices, wire
 from resnet_signs.grading.course import Course, TestCell
+from resnet_signs.grading.hidden import KINDS
 from resnet_signs.grading.judge import InProcess, JudgingFailed
+from resnet_signs.grading.plan import TestRequest
 
 #: Time one test's judging may take (a correct submission's takes well under a second each).
 TEST_SECONDS = 60.0
@@ -60,57 +61,38 @@ THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM
 
 
 # --------------------------------------------------------------------------- the protocol
-def _text(data: dict, key: str, limit: int = 500) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or len(value) > limit:
-        raise RecordError(f"{key} must be a string of at most {limit} characters")
-    return value
-
-
-def _fields(data, what: str, names: set[str]) -> dict:
-    if not isinstance(data, dict) or set(data) != names:
-        raise RecordError(f"{what} must be an object with exactly {', '.join(sorted(names))}")
-    return data
-
-
 @dataclass(frozen=True)
 class Observe:
     """Request: observe one test's captures on its cases within a budget (``None``: no budget)."""
 
     test_id: str
-    function: str
     kind: str
-    cases: tuple[BlockCase | ModelCase, ...]
+    test: TestRequest
     captures: tuple[Capture, ...]
     budget: Budget | None
 
     @classmethod
     def of(cls, test: TestCell, captures, budget: Budget | None) -> Observe:
-        return cls(test.test_id, test.function, test.kind, tuple(test.cases), tuple(captures), budget)
+        return cls(test.test_id, test.kind, test.request(), tuple(captures), budget)
 
     def cell(self) -> TestCell:
         """The test as the observer takes it (no points, texts or hidden flag: they do not decide an observation)."""
-        return TestCell(self.test_id, self.function, 0.0, False, frozenset(), self.kind, self.cases)
+        return TestCell(self.test_id, self.test.function, 0.0, False, frozenset(), self.kind, self.test.cases)
 
     def to_json(self) -> dict:
-        return {"do": "observe", "test_id": self.test_id, "function": self.function, "kind": self.kind,
-                "cases": [c.to_json() for c in self.cases], "captures": [c.to_json() for c in self.captures],
+        return {"do": "observe", "test_id": self.test_id, "kind": self.kind, "test": self.test.to_json(),
+                "captures": [c.to_json() for c in self.captures],
                 "budget": None if self.budget is None else self.budget.to_json()}
 
     @classmethod
     def from_json(cls, data) -> Observe:
-        data = _fields(data, "an observe request", {"do", "test_id", "function", "kind", "cases", "captures", "budget"})
-        cases, captures = data["cases"], data["captures"]
-        if not isinstance(cases, list) or not 0 < len(cases) <= MAX_CAPTURES:
-            raise RecordError(f"cases must be a list of 1 to {MAX_CAPTURES} cases")
-        if not isinstance(captures, list) or len(captures) > MAX_CAPTURES:
-            raise RecordError(f"captures must be a list of at most {MAX_CAPTURES} captures")
-        try:
-            parsed = tuple(case_from_json(c) for c in cases)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise RecordError(f"a case is malformed ({one_line(exc)})") from None
+        data = wire.fields(data, "an observe request", ("do", "test_id", "kind", "test", "captures", "budget"))
+        kind = wire.text(data["kind"], "a test's kind", 32)
+        if kind not in KINDS:
+            raise RecordError(f"a test's kind must be one of {', '.join(KINDS)}")
+        captures = wire.items(data["captures"], "captures", MAX_CAPTURES)
         budget = data["budget"]
-        return cls(_text(data, "test_id", 128), _text(data, "function", 64), _text(data, "kind", 32), parsed,
+        return cls(wire.text(data["test_id"], "a test id", 128), kind, TestRequest.from_json(data["test"]),
                    tuple(Capture.from_json(c) for c in captures), None if budget is None else Budget.from_json(budget))
 
 
@@ -127,8 +109,9 @@ class Reference:
 
     @classmethod
     def from_json(cls, data) -> Reference:
-        data = _fields(data, "a reference request", {"do", "course", "assignment", "test_id"})
-        return cls(_text(data, "course", 4096), _text(data, "assignment", 256), _text(data, "test_id", 128))
+        data = wire.fields(data, "a reference request", ("do", "course", "assignment", "test_id"))
+        return cls(wire.text(data["course"], "a course folder"), wire.text(data["assignment"], "an assignment", 256),
+                   wire.text(data["test_id"], "a test id", 128))
 
 
 def request_from_json(data) -> Observe | Reference:
@@ -151,10 +134,10 @@ class Ready:
 
     @classmethod
     def from_json(cls, data) -> Ready:
-        data = _fields(data, "a ready message", {"ready", "versions"})
+        data = wire.fields(data, "a ready message", ("ready", "versions"))
         if data["ready"] is not True:
             raise RecordError("a ready message says ready: true")
-        return cls(_text(data, "versions", 200))
+        return cls(wire.text(data["versions"], "versions", 200))
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,11 +152,11 @@ class Reply:
 
     @classmethod
     def from_json(cls, data) -> Reply:
-        data = _fields(data, "a reply", {"observation", "error"})
+        data = wire.fields(data, "a reply", ("observation", "error"))
         if (data["observation"] is None) == (data["error"] is None):
             raise RecordError("a reply holds either an observation or an error")
         if data["error"] is not None:
-            return cls(error=_text(data, "error"))
+            return cls(error=wire.text(data["error"], "an error", 500))
         return cls(observations.from_json(data["observation"]))
 
 

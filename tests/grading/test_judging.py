@@ -5,6 +5,7 @@ Each restart imports TensorFlow again (seconds), so the process-killing tests sh
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import threading
@@ -17,7 +18,7 @@ from resnet_signs import paths
 from resnet_signs.checks.cost import Budget
 from resnet_signs.checks.records import RecordError
 from resnet_signs.grading import course as courses
-from resnet_signs.grading import judging
+from resnet_signs.grading import fingerprint, judging
 from resnet_signs.grading.judge import InProcess, Judge, JudgingFailed, capture_in_process
 
 from checks import hostile_graphs as hg  # tests/ is on sys.path (rootdir-relative packages)
@@ -55,7 +56,8 @@ def test_a_correct_submission_passes_every_test_judged_there(process):
     for test in COURSE.tests:
         assert judge.verdict(test.test_id, capture_in_process(COURSE, test.test_id, namespace)) == (
             True, f"✓ {test.test_id}: passed.")
-    assert judge.cache_key() == Judge(COURSE).cache_key()  # the same Keras there as here: one cache
+    # The cache key reads Keras' version and backend without importing it: the judging process runs exactly those.
+    assert process.versions() == f"keras {importlib.metadata.version('keras')} {fingerprint.keras_backend()}"
 
 
 def test_the_judging_process_gets_no_gpu_and_the_threads_it_is_given(monkeypatch):

@@ -206,5 +206,7 @@ def test_a_forged_record_for_another_function_fails():
 def test_run_hidden_test_prints_success_and_raises_the_hint(capsys):
     run_hidden_test("identity_block_hidden_structure", {"identity_block": sv.identity_course})
     assert capsys.readouterr().out == "✓ identity_block_hidden_structure: passed.\n"
+    run_hidden_test("identity_block_hidden_values", {"identity_block": sv.identity_sequential})  # a Sequential main path
+    assert capsys.readouterr().out == "✓ identity_block_hidden_values: passed.\n"
     with pytest.raises(AssertionError, match=r"^✗ BatchNormalization must normalise the channel axis"):
         run_hidden_test("identity_block_hidden_structure", {"identity_block": sv.identity_bn_axis_1})

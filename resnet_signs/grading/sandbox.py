@@ -83,6 +83,9 @@ def run(plan: dict, channel) -> None:
     from resnet_signs.checks.cases import case_from_json
     from resnet_signs.checks.records import TestRecord
     from resnet_signs.checks.cases import StandInSpec
+    from resnet_signs import paths
+    from resnet_signs.grading import strays
+    from resnet_signs.grading.isolation import PROCESS_KILL
     from resnet_signs.grading.model import Limits
 
     _configure_tensorflow()
@@ -93,6 +96,7 @@ def run(plan: dict, channel) -> None:
     shell = _shell_class().instance(colors="nocolor")  # plain tracebacks: the output is read in a report
     namespace = shell.user_ns
     skip, observed = set(plan["skip"]), set(plan["observed"])
+    own_namespace = paths.sandbox_owns_pid_namespace()  # read before any student code
     used: dict = defaultdict(float)  # seconds each section has run in this child
     over: set = set()  # sections out of time: their remaining steps do not run
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -128,6 +132,10 @@ def run(plan: dict, channel) -> None:
         finally:
             _armed = False
             setitimer(ITIMER_REAL, 0)
+        # What the step left is gone before the next step starts (resnet_signs.grading.strays); the step
+        # pays for the wait: at least strays.WAIT, else the time it has left.
+        killed, remaining = strays.end(own_namespace, max(strays.WAIT, limit - (time.monotonic() - started)))
+        crowd = strays.hold_while_crowded(PROCESS_KILL)
         used[section] += time.monotonic() - started
         if isinstance(error, CellTimeout):
             outcome, detail = "timeout", f"ran past its time limit ({limit:.0f} s)"
@@ -137,6 +145,12 @@ def run(plan: dict, channel) -> None:
             outcome, detail = "error", _one_line(error)
         elif error is not None:
             detail = _one_line(error)
+        if (remaining or crowd >= PROCESS_KILL) and outcome == "ok":
+            outcome = "error"
+            detail = (f"left {remaining} processes that would not exit" if remaining
+                      else f"left {crowd} threads running")
+        elif killed and outcome == "ok":
+            detail = f"left {killed} processes running (killed before the next step)"
         sys.stdout.flush()
         sys.stderr.flush()
         if record is not None:

@@ -52,6 +52,7 @@ def _preload() -> None:
     import resnet_signs.grading.channel  # noqa: F401
     import resnet_signs.grading.model  # noqa: F401
     import resnet_signs.grading.sandbox  # noqa: F401
+    import resnet_signs.grading.strays  # noqa: F401
 
 
 def _dumpable(flag: int) -> None:

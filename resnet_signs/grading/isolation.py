@@ -287,7 +287,8 @@ def summary() -> str:
     if chosen == "none":
         return (f"isolation: NONE ({why_not('bwrap')}); student code can read the course directory; {limit}; "
                 f"{devices.note()}")
-    return f"isolation: {chosen} (no network, course directory hidden, own PID namespace); {limit}; {devices.note()}"
+    return (f"isolation: {chosen} (only the environment, the package and the data visible; no network; "
+            f"own PID namespace); {limit}; {devices.note()}")
 
 
 def missing() -> str | None:

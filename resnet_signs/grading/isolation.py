@@ -59,8 +59,8 @@ class Mount:
     """One step of the child's view, applied in order by every backend.
 
     Attributes:
-        kind: ``ro`` (bound read-only, recursively), ``ro-try`` (the same, skipped when absent),
-            ``link`` (a symlink to ``target``), ``proc`` (the PID namespace's own, :data:`PROC_COVERED`
+        kind: ``ro`` (bound read-only, recursively), ``link`` (a symlink to ``target``), ``sys`` (sysfs,
+            read-only: bubblewrap binds the machine's, unshare mounts its network namespace's own), ``proc`` (the PID namespace's own, :data:`PROC_COVERED`
             read-only), ``dev`` (a tmpfs holding :data:`DEVICES`), ``tmpfs`` (empty, private,
             :data:`TMPFS_BYTES`, writable), ``hide`` (an empty read-only tmpfs over a folder),
             ``device`` (one device file bound) or ``rw`` (bound writable: the sandbox folder).
@@ -113,7 +113,7 @@ def layout(sandbox: Path, hide=()) -> list[Mount]:
         elif link.is_dir():
             system.append(link)
             mounts.append(Mount("ro", str(link)))
-    mounts += [Mount("ro-try", "/sys"), Mount("proc", "/proc"), Mount("dev", "/dev"), Mount("tmpfs", "/tmp"),
+    mounts += [Mount("sys", "/sys"), Mount("proc", "/proc"), Mount("dev", "/dev"), Mount("tmpfs", "/tmp"),
                Mount("tmpfs", "/dev/shm")]
     visible = [v for v in visible_folders() if not any(v.is_relative_to(s) for s in system)]
     mounts += [Mount("ro", str(folder)) for folder in visible]
@@ -135,7 +135,7 @@ def _bwrap(argv: list[str], sandbox: Path, hide=()) -> list[str]:
 
 _BWRAP = {
     "ro": lambda m: ["--ro-bind", m.path, m.path],
-    "ro-try": lambda m: ["--ro-bind-try", m.path, m.path],
+    "sys": lambda m: ["--ro-bind-try", m.path, m.path],
     "link": lambda m: ["--symlink", m.target, m.path],
     "proc": lambda m: ["--proc", m.path] + [arg for name in PROC_COVERED  # bubblewrap covers only some
                                             for arg in ("--ro-bind-try", f"/proc/{name}", f"{m.path}/{name}")],
@@ -168,26 +168,26 @@ mount -t tmpfs -o size=1m,mode=755 tmpfs "$NEW"
 while [ "$1" != "--" ]; do
   kind="$1"; p="$2"; d="$NEW$2"; shift 2
   case "$kind" in
-    ro) mkdir -p "$d"; mount --rbind "$p" "$d";;
-    ro-try) if [ -e "$p" ]; then mkdir -p "$d"; mount --rbind "$p" "$d"; fi;;
+    ro) mkdir -p "$d"; mount --rbind -o ro "$p" "$d";;
+    sys) mkdir -p "$d"; mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$d";;
     link) ln -s "$1" "$d"; shift;;
     proc) mkdir -p "$d"; mount --rbind /proc "$d"; RW="$RW$d$NL"
-      for name in __PROC_COVERED__; do [ ! -e "$d/$name" ] || mount --bind "$d/$name" "$d/$name"; done;;
-    dev) mkdir -p "$d"; mount -t tmpfs -o size=64k,mode=755,nosuid tmpfs "$d"
-      for name in __DEVICES__; do touch "$d/$name"; mount --bind "/dev/$name" "$d/$name"; done
-      ln -s /proc/self/fd "$d/fd"; ln -s /proc/self/fd/0 "$d/stdin"; ln -s /proc/self/fd/1 "$d/stdout"
-      ln -s /proc/self/fd/2 "$d/stderr";;
+      for name in __PROC_COVERED__; do [ ! -e "$d/$name" ] || mount --bind -o ro "$d/$name" "$d/$name"; done;;
+    dev) mkdir -p "$d"; mount -t tmpfs -o size=64k,mode=755,nosuid tmpfs "$d"; cd "$d"; touch __DEVICES__
+      for name in __DEVICES__; do mount --bind -o ro "/dev/$name" "$name"; done
+      ln -s /proc/self/fd fd; ln -s /proc/self/fd/0 stdin; ln -s /proc/self/fd/1 stdout; ln -s /proc/self/fd/2 stderr
+      cd /;;
     tmpfs) mkdir -p "$d"; mount -t tmpfs -o size=__TMPFS_BYTES__,mode=1777,nosuid,nodev tmpfs "$d"; RW="$RW$d$NL";;
-    hide) mount -t tmpfs -o size=4k,mode=755 tmpfs "$d";;
-    device) touch "$d"; mount --bind "$p" "$d";;
+    hide) mount -t tmpfs -o ro,size=4k,mode=755 tmpfs "$d";;
+    device) touch "$d"; mount --bind -o ro "$p" "$d";;
     rw) mkdir -p "$d"; mount --bind "$p" "$d"; RW="$RW$d$NL";;
     *) echo "isolate: unknown mount kind $kind" >&2; exit 1;;
   esac
 done
 shift
-# Every mount of the new root read-only (fails closed), but the writable ones.
-awk '{print $5}' /proc/self/mountinfo | while IFS= read -r m; do
-  m=$(printf '%b' "$m")  # mountinfo escapes spaces as  
+# Every mount of the new root read-only but the writable ones (a failure stops here: fails closed).
+awk '$6 ~ /^rw/ {print $5}' /proc/self/mountinfo | while IFS= read -r m; do
+  case "$m" in *\\*) m=$(printf '%b' "$m");; esac  # mountinfo escapes a space as \040
   case "$m" in "$NEW"|"$NEW"/*) ;; *) continue;; esac
   case "$RW" in *"$NL$m$NL"*) continue;; esac
   mount -o remount,bind,ro "$m"

@@ -265,6 +265,10 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="resnet_signs.grading.zygote")
     parser.add_argument("--socket", type=int, required=True, help="file descriptor of the runner's Unix socket")
     args = parser.parse_args(argv[1:])
+    # ``python -m`` put the working folder (``<zygote folder>/work``) first on the import path. Every
+    # child can write the zygote's folder: a module one student planted there would run in the next.
+    folder = Path.cwd().resolve().parent
+    sys.path[:] = [entry for entry in sys.path if entry and not Path(entry).resolve().is_relative_to(folder)]
     serve(socket.socket(fileno=args.socket))
     return 0
 

@@ -74,6 +74,22 @@ def test_a_forked_child_gets_its_own_folder_and_environment(server):
     assert not report["zygote_memory"] and not report["zygote_fds"]  # the zygote is not dumpable
 
 
+def test_a_module_one_child_plants_in_the_zygote_folder_is_not_imported_by_the_next(server):
+    """Every child of a zygote can write the zygote's folder (its own lies inside): nothing there may be
+    on the next student's import path, where ``python -m`` puts the zygote's working folder."""
+    plant = ("import os, sys\n"
+             "folder = os.path.dirname(os.path.dirname(os.getcwd()))  # <zygote folder>/s-.../work\n"
+             "for entry in [*sys.path, os.path.join(folder, 'work')]:\n"
+             "    try:\n"
+             "        open(os.path.join(entry or '.', 'planted_by_a_classmate.py'), 'w').write('print(\"PLANTED\")')\n"
+             "    except OSError:\n"
+             "        pass\n")
+    code, output, _ = _run(server, plant)
+    assert code == 0, output
+    code, output, _ = _run(server, "try:\n    import planted_by_a_classmate\nexcept ImportError:\n    print('PROBE clean')")
+    assert code == 0 and "PROBE clean" in output and "PLANTED" not in output, output
+
+
 def test_a_child_that_kills_the_zygote_ends_its_own_run_and_the_next_gets_a_new_zygote(server):
     code, output, _ = _run(server, "import os, signal; os.kill(os.getppid(), signal.SIGKILL)")
     for _ in range(50):
@@ -113,3 +129,4 @@ def test_a_folder_chosen_under_a_zygote_that_dies_before_the_child_starts_still_
         if zygote._current is not None:
             zygote._current.close()
             zygote._current = None
+

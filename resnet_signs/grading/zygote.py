@@ -261,14 +261,26 @@ def shared(env: dict, hide: tuple = ()) -> Zygote:
     return _current
 
 
+def _importable_for_every_child(entry: str) -> bool:
+    """Whether ``entry`` may stay on the import path the children inherit.
+
+    Every child can write what the zygote can (its folder; inside the isolation, its ``/tmp``): a
+    module one student planted on the import path would run in the next one's notebook. ``python -m``
+    put the working folder (``<zygote folder>/work``) first; inside the isolation an entry may also be
+    missing (creatable) or writable where the view did not bind it read-only.
+    """
+    from resnet_signs import paths
+
+    if not entry or not os.path.exists(entry) or Path(entry).resolve().is_relative_to(Path.cwd().resolve().parent):
+        return False
+    return not (paths.sandbox_owns_pid_namespace() and os.access(entry, os.W_OK))  # without one, all is writable
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="resnet_signs.grading.zygote")
     parser.add_argument("--socket", type=int, required=True, help="file descriptor of the runner's Unix socket")
     args = parser.parse_args(argv[1:])
-    # ``python -m`` put the working folder (``<zygote folder>/work``) first on the import path. Every
-    # child can write the zygote's folder: a module one student planted there would run in the next.
-    folder = Path.cwd().resolve().parent
-    sys.path[:] = [entry for entry in sys.path if entry and not Path(entry).resolve().is_relative_to(folder)]
+    sys.path[:] = [entry for entry in sys.path if _importable_for_every_child(entry)]
     serve(socket.socket(fileno=args.socket))
     return 0
 

@@ -11,13 +11,14 @@ SIGNS_SOURCE ?= ../shared/data/signs
 DATA      := data/train_signs.h5 data/test_signs.h5
 OUT       ?= out
 
-.PHONY: install data test demo release expected grade pretrained bench lab lab-instructor clean browser-deps sandbox-deps fonts-deps screenshots
+.PHONY: install data test demo release expected grade pretrained bench lab lab-instructor clean browser-deps sandbox-deps fonts-deps hub-deps screenshots
 
 install: $(STAMP)
 
-# The exact versions come from constraints.txt; the extras pick the CPU TensorFlow, the grader's
-# and the tests' packages, and JAX (CPU) for the checks' cross-backend test (a GPU machine: EXTRAS=gpu,grader,dev,jax).
-EXTRAS    ?= cpu,grader,dev,jax
+# The exact versions come from constraints.txt; the extras pick the CPU TensorFlow, the grader's,
+# JupyterHub's and the tests' packages, and JAX (CPU) for the checks' cross-backend test
+# (a GPU machine: EXTRAS=gpu,grader,dev,hub,jax).
+EXTRAS    ?= cpu,grader,dev,hub,jax
 
 $(STAMP): pyproject.toml constraints.txt setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +39,7 @@ $(DATA) &: FORCE | $(STAMP)
 
 FORCE:
 
-test: $(STAMP) $(DATA) browser-deps sandbox-deps fonts-deps
+test: $(STAMP) $(DATA) browser-deps sandbox-deps fonts-deps hub-deps
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).
@@ -68,9 +69,22 @@ sandbox-deps:
 	  || echo "sandbox-deps: could not install bubblewrap; the grader falls back to unshare"; \
 	else echo "sandbox-deps: no apt-get; the grader falls back to unshare (install bubblewrap for the whitelist sandbox)"; fi
 
-# Regenerates docs/screenshots/*.png (the README's) from the browser tests.
-screenshots: $(STAMP)
+# JupyterHub's proxy, configurable-http-proxy, comes from npm (Node.js 20 or later) into the environment
+# (.venv/bin); JupyterHub itself is the [hub] extra. Node.js and npm come from apt where missing;
+# without them the JupyterHub test skips, saying so.
+CHP_VERSION := 5.2.0
+hub-deps: $(STAMP)
+	@if [ "$$($(BIN)/configurable-http-proxy --version 2>/dev/null)" = "$(CHP_VERSION)" ]; then :; \
+	elif command -v npm >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && $(SUDO) apt-get update -q \
+	    && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }; then \
+	  npm install --global --no-fund --no-audit --prefix $(VENV) configurable-http-proxy@$(CHP_VERSION) \
+	  || echo "hub-deps: npm could not install configurable-http-proxy; the JupyterHub test will skip"; \
+	else echo "hub-deps: no npm; the JupyterHub test will skip (install Node.js 20+ and npm)"; fi
+
+# Regenerates docs/screenshots/*.png (the README's) from the browser tests and the JupyterHub test.
+screenshots: $(STAMP) hub-deps
 	$(BIN)/python -m pytest -m browser tests/browser -q
+	$(BIN)/python -m pytest -m hub tests/hub -q
 	$(BIN)/python tests/browser/copy_screenshots.py
 
 demo: $(STAMP) $(DATA)

@@ -1,6 +1,7 @@
 """Hidden tests of the Residual Networks assignment: one entry per test cell (nbgrader grade_id).
 
-Data only: which function each test cell checks, how (``kind``) and on which cases. The grader
+Data only: which function each test cell checks, how (``kind``) and on which cases, as typed
+entries (:class:`resnet_signs.grading.hidden.GradedTest`). The grader
 reads this file in its clean parent process (:mod:`resnet_signs.grading.course`) and sends the
 sandbox only what to capture (the function's name and the cases' inputs); the verdicts are
 computed in the parent against the reference (:mod:`resnet_signs.grading.judge`). Kinds:
@@ -19,6 +20,7 @@ from resnet_signs.checks.cases import (
     BlockCase,
     ModelCase,
 )
+from resnet_signs.grading.hidden import GradedTest
 
 # Cases: odd and even sizes, f = 1, 2, 3, 5, strides 1-3, unequal filters, four initializers.
 IDENTITY_CASES = [
@@ -40,15 +42,16 @@ VARIANT_CASES = [ModelCase("wide", (48, 48, 3), 10, forward=True), ModelCase("gr
 #: The blocks that ResNet50's tests replace by stand-ins, and their public contract.
 STAND_INS = PUBLIC_STAND_INS
 
-#: test id -> (function name, kind, cases)
+#: test id -> what the test cell checks
 TESTS = {
-    "identity_block_public": ("identity_block", "public", [PUBLIC_BLOCK_CASES["identity_block"]]),
-    "identity_block_hidden_values": ("identity_block", "values", IDENTITY_CASES),
-    "identity_block_hidden_structure": ("identity_block", "structure", IDENTITY_CASES),
-    "convolutional_block_public": ("convolutional_block", "public", [PUBLIC_BLOCK_CASES["convolutional_block"]]),
-    "convolutional_block_hidden_values": ("convolutional_block", "values", CONV_CASES),
-    "convolutional_block_hidden_structure": ("convolutional_block", "structure", CONV_CASES),
-    "ResNet50_public": ("ResNet50", "public", [PUBLIC_MODEL_CASE]),
-    "ResNet50_hidden_shapes": ("ResNet50", "model", [SHAPES_CASE]),
-    "ResNet50_hidden_variants": ("ResNet50", "model", VARIANT_CASES),
+    "identity_block_public": GradedTest("identity_block", "public", [PUBLIC_BLOCK_CASES["identity_block"]]),
+    "identity_block_hidden_values": GradedTest("identity_block", "values", IDENTITY_CASES),
+    "identity_block_hidden_structure": GradedTest("identity_block", "structure", IDENTITY_CASES),
+    "convolutional_block_public": GradedTest("convolutional_block", "public",
+                                             [PUBLIC_BLOCK_CASES["convolutional_block"]]),
+    "convolutional_block_hidden_values": GradedTest("convolutional_block", "values", CONV_CASES),
+    "convolutional_block_hidden_structure": GradedTest("convolutional_block", "structure", CONV_CASES),
+    "ResNet50_public": GradedTest("ResNet50", "public", [PUBLIC_MODEL_CASE]),
+    "ResNet50_hidden_shapes": GradedTest("ResNet50", "model", [SHAPES_CASE]),
+    "ResNet50_hidden_variants": GradedTest("ResNet50", "model", VARIANT_CASES),
 }

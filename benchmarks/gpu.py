@@ -188,7 +188,8 @@ def _judged_reference(tests, reference, expected: dict, placements=(("cpu", True
     from resnet_signs.checks.capture import capture_test
 
     results = {}
-    for test_id, (function, kind, cases) in tests.TESTS.items():
+    for test_id, entry in tests.TESTS.items():
+        function, kind, cases = entry.function, entry.kind, entry.cases
         captures = capture_test(function, list(cases), vars(reference), tests.STAND_INS)
         results[test_id] = {}
         for where, exact in placements:
@@ -265,11 +266,11 @@ def _mistakes(tests, expected: dict, per_function: int | None = None) -> list[di
             except AssertionError as failure:
                 said = _first_line(str(failure))
             hidden = {}
-            for test_id, (tested, kind, cases) in tests.TESTS.items():
-                if tested == function and kind != "public":
-                    captures = capture_test(function, list(cases), {function: variant}, tests.STAND_INS)
-                    observation = _observe(captures, list(cases), True)
-                    hidden[test_id] = diagnose.test_hint(function, kind, list(cases), observation,
+            for test_id, entry in tests.TESTS.items():
+                if entry.function == function and entry.kind != "public":
+                    captures = capture_test(function, list(entry.cases), {function: variant}, tests.STAND_INS)
+                    observation = _observe(captures, list(entry.cases), True)
+                    hidden[test_id] = diagnose.test_hint(function, entry.kind, list(entry.cases), observation,
                                                          expected[test_id]) is None
             results.append({"function": function, "mistake": variant.__name__, "public_hint": said,
                             "named": bool(said and hint in said), "hidden_passed": hidden,

@@ -6,6 +6,9 @@ The steps, in order (each needs the previous one's output):
 3. solution  - the worked solution runs top to bottom (smoke-sized training, as under nbgrader);
 4. grade     - the sample submissions are autograded in isolated sandboxes, compared with their
                expected grades, and the grade table is printed.
+
+A step prints ✓ with what it did, or ✗ with why it failed (its grades differing from the expected
+ones included) and the demo stops there with exit status 1.
 """
 
 from __future__ import annotations
@@ -65,6 +68,10 @@ def step_solution(out: Path) -> str:
     return f"{len(nb.cells)} cells ran without error; executed copy in {workdir / 'Residual_Networks.ipynb'}"
 
 
+class GradesDiffer(Exception):
+    """The samples' grades are not their expected grades."""
+
+
 def step_grade(out: Path, workers: int, timeout: float = DEMO_TIMEOUT) -> str:
     from resnet_signs.grading.api import grade
     from resnet_signs.grading.reports import summary_table
@@ -76,8 +83,29 @@ def step_grade(out: Path, workers: int, timeout: float = DEMO_TIMEOUT) -> str:
         expected = list(csv.DictReader(f))
     with open(out / "grades" / "grades.csv", newline="") as f:
         got = list(csv.DictReader(f))
-    verdict = "match" if got == expected else "DIFFER FROM"
-    return f"{len(run.grades)} submissions graded; grades.csv {verdict} autograder/samples/expected_grades.csv"
+    if got != expected:
+        raise GradesDiffer(f"grades.csv differs from autograder/samples/expected_grades.csv: {_differences(expected, got)}")
+    return f"{len(run.grades)} submissions graded; grades.csv matches autograder/samples/expected_grades.csv"
+
+
+def _differences(expected: list[dict], got: list[dict], shown: int = 3) -> str:
+    """The first rows that differ, ``student/function: expected SCORE STATUS, got SCORE STATUS``."""
+    def rows(table):
+        return {(r.get("student"), r.get("function")): f"{r.get('score')} {r.get('status')}" for r in table}
+
+    want, have = rows(expected), rows(got)
+    keys = [k for k in dict.fromkeys([*want, *have]) if want.get(k) != have.get(k)]
+    said = [f"{s}/{f}: expected {want.get((s, f), 'no row')}, got {have.get((s, f), 'no row')}" for s, f in keys[:shown]]
+    return "; ".join(said) + (f" (and {len(keys) - shown} more)" if len(keys) > shown else "")
+
+
+#: The pipeline, in order: each step needs the previous one's output and returns what it did.
+STEPS = (
+    ("data", lambda args: step_data()),
+    ("release", lambda args: step_release()),
+    ("solution", lambda args: step_solution(args.out)),
+    ("grade", lambda args: step_grade(args.out, args.workers, args.timeout)),
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,24 +114,16 @@ def run(args: argparse.Namespace) -> int:
         raise CourseError("the demo runs the course's own pipeline on the repository's solutions/ and "
                           "autograder/samples/, which the installed package does not carry (they hold answers): "
                           "run `make demo` in a checkout of the course repository")
-    steps = [
-        ("data", step_data),
-        ("release", step_release),
-        ("solution", lambda: step_solution(args.out)),
-        ("grade", lambda: step_grade(args.out, args.workers, args.timeout)),
-    ]
-    failed = False
-    for name, step in steps:
+    for name, step in STEPS:
         started = time.monotonic()
         print(f"[{name}] running...", flush=True)
         try:
-            said = step()
+            said = step(args)
         except CourseError:
             raise
         except Exception as exc:  # report and stop: later steps need this one's output
             print(f"[{name}] ✗ failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
             return 1
-        failed |= "DIFFER" in said
         print(f"[{name}] ✓ {said} ({time.monotonic() - started:.0f} s)", flush=True)
     print(f"demo finished: outputs in {args.out}/")
-    return 1 if failed else 0
+    return 0

@@ -88,8 +88,19 @@ def gettext(message: str, language: str | None = None) -> str:
 
 
 def format(template: str, language: str | None = None, **values) -> str:  # noqa: A001 - the verb
-    """``gettext(template)`` with its ``{name}`` placeholders filled in."""
+    """``gettext(template)`` with its ``{name}`` placeholders filled in (format specs such as
+    ``{accuracy:.3f}`` included)."""
     return gettext(template, language).format(**values)
+
+
+def say(template: str, **values) -> None:
+    """Print ``template`` in the current language with ``values`` filled in.
+
+    What a notebook cell prints goes through here, so that a translated edition prints its own
+    language while the cell's code stays the English source's: the template is the msgid, e.g.
+    ``say("test accuracy {accuracy:.3f} on all {n} test photos", accuracy=acc, n=120)``.
+    """
+    print(format(template, **values))
 
 
 # --------------------------------------------------------------------------- English messages
@@ -101,7 +112,10 @@ def _templates(language: str) -> tuple[tuple[re.Pattern, str, tuple[str, ...]], 
     for msgid, msgstr in catalogue.items():
         if not isinstance(msgid, str) or not msgid or "\n" in msgid:
             continue
-        names = tuple(name for _, name, _, _ in Formatter().parse(msgid) if name)
+        fields = [(name, spec, conversion) for _, name, spec, conversion in Formatter().parse(msgid) if name]
+        names = tuple(name for name, _, _ in fields)
+        if len(set(names)) != len(names) or any(spec or conversion for _, spec, conversion in fields):
+            continue  # a verdict naming a value twice, a line with "{accuracy:.3f}": formatted, never matched
         pattern = "".join(
             re.escape(literal) + (f"(?P<{name}>.+?)" if name else "")
             for literal, name, _, _ in Formatter().parse(msgid)
@@ -156,9 +170,20 @@ def untranslated_lines(text: str, language: str) -> list[str]:
     return [line for line in text.split("\n") if line.strip() and translate_line(line, language) == line]
 
 
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_']*")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def looks_english(line: str) -> bool:
+    """Whether a printed line is English to a reader of a Chinese edition: three or more Latin words
+    and no Chinese character (``AveragePooling2D (None, 1, 1, 2048)`` is code and numbers; for tests and reviews)."""
+    return len(_LATIN_WORD.findall(line)) >= 3 and not _CJK.search(line)
+
+
 # --------------------------------------------------------------------------- terminology
 GLOSSARY = LOCALE_DIR / "glossary.json"
-_CODE = re.compile(r"`[^`]*`|\$[^$]*\$")
+#: What is not prose in a text: code spans, maths, ``{placeholders}``.
+_CODE = re.compile(r"`[^`]*`|\$[^$]*\$|\{[\w.]*(?::[^{}]*)?\}")
 
 
 def glossary() -> list[dict]:
@@ -169,11 +194,61 @@ def glossary() -> list[dict]:
 
 
 def terminology_problems(english: str, translation: str, language: str) -> list[str]:
-    """Glossary terms ``english`` uses (outside code and maths) whose ``language`` word ``translation`` lacks."""
+    """Glossary terms ``english`` uses (outside code and maths) whose ``language`` word ``translation`` lacks.
+
+    Terms marked ``"required": false`` are left out: their English word has other senses ("mean"),
+    so only :func:`mainland_forms` checks them.
+    """
     prose = _CODE.sub(" ", english)
     found = []
     for term in glossary():
-        pattern = rf"(?<![\w`]){re.escape(term['en'])}(?:s|es)?(?![\w`])"
+        if not term.get("required", True):
+            continue
+        # Not inside code either: a keyword argument (strides=2) or a call is no prose word.
+        pattern = rf"(?<![\w`]){re.escape(term['en'])}(?:s|es)?(?![\w`=(])"
         if re.search(pattern, prose, re.IGNORECASE) and term[language] not in translation:
             found.append(f"{term['en']!r} must be {term[language]!r}")
+    return found
+
+
+def mainland_forms(text: str) -> list[str]:
+    """The mainland words a Taiwan reader would not write that ``text`` (a zh_TW text) uses.
+
+    Each glossary term may list the forms a character converter leaves in a Traditional text
+    (``"mainland_zh_TW": ["步長"]``: Taiwan writes 步幅). A Taiwan word of the glossary that holds
+    a mainland one (平均值 holds 均值, 演算法 holds 算法) is not mistaken for it.
+
+    Returns:
+        One ``"步長 (Taiwan: 步幅)"`` per mainland form found, in glossary order.
+    """
+    terms = glossary()
+    allowed = sorted({t["zh_TW"] for t in terms}, key=len, reverse=True)
+    found = []
+    for term in terms:
+        for form in term.get("mainland_zh_TW", ()):
+            rest = text
+            for word in allowed:
+                if form in word and form != word:
+                    rest = rest.replace(word, "\0")
+            if form in rest:
+                found.append(f"{form} (Taiwan: {term['zh_TW']})")
+    return found
+
+
+#: Quotation marks each language's prose uses, and the ones it must not (one style per language):
+#: mainland texts “ ” and ‘ ’; Taiwan texts 「 」 and 『 』 (as its lecture writes 『加入』).
+QUOTES = {"zh_CN": ("“”‘’", "「」『』"), "zh_TW": ("「」『』", "“”‘’")}
+
+
+def quotation_problems(text: str, language: str, *, ascii_quotes: bool = True) -> list[str]:
+    """Quotation marks of the other style in ``text`` (outside code and maths), and, with
+    ``ascii_quotes``, ASCII double quotes used as quotation marks in prose:
+    ``["“ (zh_TW quotes with 「」『』)"]``. (Hints quote code with ASCII quotes: ``padding='same'``.)"""
+    if language not in QUOTES:
+        return []
+    prose = _CODE.sub(" ", text)
+    wanted, foreign = QUOTES[language]
+    found = [f"{mark} ({language} quotes with {wanted})" for mark in dict.fromkeys(prose) if mark in foreign]
+    if ascii_quotes and '"' in prose:
+        found.append(f'" ({language} quotes with {wanted})')
     return found

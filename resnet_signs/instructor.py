@@ -1,9 +1,15 @@
-"""Access to the instructor's reference implementation.
+"""Access to the instructor's files: the reference implementation and the hidden tests.
 
-The reference solution is deliberately *not* part of the installed package: students
-install ``resnet_signs`` and must not find the answers in it. It lives in the nbgrader
-course directory (``autograder/reference.py``) and is loaded from there by the tools that
-need it (the expected-value generator, the autograder, the training command).
+The reference solution is deliberately *not* part of the installed package: students install
+``resnet_signs`` and must not find the answers in it. It lives in the nbgrader course directory
+(``autograder/reference.py``, ``autograder/hidden_tests.py``) and is loaded from there, by this
+module only, for the tools that need it: the judge (:mod:`resnet_signs.grading.judge`), the
+expected values (:mod:`resnet_signs.grading.expected`), the course's tests
+(:mod:`resnet_signs.grading.course`), the pretrained model (:mod:`resnet_signs.pretrain`).
+
+This module is the root of the instructor's side and a leaf of the import graph: it imports
+nothing of the package but :mod:`resnet_signs.paths`, and nothing student-facing or running
+beside student code imports it, directly or not (``tests/test_boundary.py`` walks the imports).
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from types import ModuleType
 from resnet_signs import paths
 
 _MODULE_NAME = "resnet_signs_reference"
+_HIDDEN_MODULE_NAME = "resnet_signs_hidden_tests"
 
 
 class ReferenceNotFound(RuntimeError):
-    """The course directory holds no reference implementation."""
+    """The course directory holds no reference implementation (or no hidden tests)."""
 
 
 def reference_path(course: Path | None = None) -> Path:
@@ -34,9 +41,6 @@ def load_reference(course: Path | None = None) -> ModuleType:
         "no reference implementation at {path}: this command is for instructors and needs the course "
         "directory (set RESNET_SIGNS_COURSE or run it from a checkout of the project)",
     )
-
-
-_HIDDEN_MODULE_NAME = "resnet_signs_hidden_tests"
 
 
 def load_hidden_tests(course: Path | None = None) -> ModuleType:
@@ -60,25 +64,3 @@ def _load_course_module(path: Path, module_name: str, missing: str) -> ModuleTyp
     sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def run_hidden_test(test_id: str, namespace: dict) -> None:
-    """What a notebook test cell runs under plain nbgrader: capture, then judge, in the kernel.
-
-    ``resnet-signs grade`` never runs this: it captures in a sandbox and judges in a clean process.
-
-    Args:
-        test_id: the cell's nbgrader ``grade_id`` (e.g. ``"identity_block_hidden_values"``).
-        namespace: the notebook's globals (``globals()``), holding the student's functions.
-
-    Raises:
-        AssertionError: with the hint when the test fails.
-    """
-    from resnet_signs.grading.course import load
-    from resnet_signs.grading.judge import Judge, capture_in_process
-
-    course = load(paths.course_dir())
-    passed, message = Judge(course).verdict(test_id, capture_in_process(course, test_id, namespace))
-    if not passed:
-        raise AssertionError(message)
-    print(message)

@@ -9,7 +9,15 @@
   set by ``nbgrader validate``/``autograde``), when the notebook calls ``setup(quick=True)``
   (:func:`use_quick`) or when ``RESNET_SIGNS_QUICK=1``.
 - :func:`stage_summary` / :func:`print_stage_summary` print a ResNet's output shape per stage,
-  a short alternative to the wall of ``model.summary()``.
+  a short alternative to the wall of ``model.summary()``; :func:`check_shape` and
+  :func:`build_model` run a student's function for the shape-check cells and say "implement it
+  first" while it is still the release's stub.
+- :func:`report_training` ends the training cell: one summary line, and the run's numbers as a
+  :class:`~resnet_signs.training.run.TrainingRun` in the output's metadata, from which the release
+  states the training time in the notebook's prose.
+
+Every line printed here goes through :mod:`resnet_signs.i18n` (msgids are the English texts), so
+a translated edition prints its own language.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
-from resnet_signs import paths
+from resnet_signs import i18n, paths
 from resnet_signs.errors import UsageError
 
 #: The distribution whose version ranges the environment is checked against.
@@ -36,11 +44,12 @@ DEFAULT_SEED = 1
 QUICK_ENV = paths.QUICK_ENV
 
 #: The full recipe: ``train()``'s defaults (``resnet_signs.training.TrainConfig``) are the recipe;
-#: the notebook only asks for one progress line per epoch.
-FULL_BUDGET: dict = {"verbose": 2}
+#: the notebook only asks for one line per epoch, in its language.
+FULL_BUDGET: dict = {"epoch_log": True}
 #: A smoke run of seconds: two small steps and a quick BatchNorm re-estimation, enough to prove
 #: that the training code runs end to end (nbgrader must not spend minutes per submission).
-SMOKE_BUDGET: dict = {"epochs": 1, "max_steps_per_epoch": 2, "batch_size": 8, "bn_reestimation_images": 16}
+SMOKE_BUDGET: dict = {"epochs": 1, "max_steps_per_epoch": 2, "batch_size": 8, "bn_reestimation_images": 16,
+                      "epoch_log": True}
 
 
 @dataclass(frozen=True)
@@ -149,8 +158,8 @@ _TENSORFLOW_EXTRAS = ("", "cpu", "gpu")
 
 def _reinstall_hint() -> str:
     if paths.checkout_root():
-        return "run `make install` in the project"
-    return "reinstall: pip install 'resnet-signs[cpu]' (or [gpu])"
+        return i18n.gettext("run `make install` in the project")
+    return i18n.gettext("reinstall: pip install 'resnet-signs[cpu]' (or [gpu])")
 
 
 def tensorflow_distributions(installed=importlib.metadata.distributions) -> list[str]:
@@ -163,7 +172,8 @@ def tensorflow_distributions(installed=importlib.metadata.distributions) -> list
 def _version_check(label: str, found: str, wanted: SpecifierSet | None) -> Check:
     if not wanted or wanted.contains(found, prereleases=True):
         return Check(True, f"{label} {found}")
-    return Check(False, f"{label} {found}, but the course needs {wanted}", _reinstall_hint())
+    return Check(False, i18n.format("{label} {found}, but the course needs {wanted}", label=label, found=found,
+                                    wanted=wanted), _reinstall_hint())
 
 
 def environment_checks() -> list[Check]:
@@ -177,20 +187,22 @@ def environment_checks() -> list[Check]:
         requires_python = importlib.metadata.metadata(DISTRIBUTION)["Requires-Python"] or ""
     except importlib.metadata.PackageNotFoundError:
         wanted, requires_python = {}, ""
-        checks.append(Check(False, "the resnet-signs package is not installed", _reinstall_hint()))
+        checks.append(Check(False, i18n.gettext("the resnet-signs package is not installed"), _reinstall_hint()))
     minimum = tuple(int(p) for p in re.findall(r"\d+", requires_python)[:2]) or (3, 11)
     python = ".".join(map(str, sys.version_info[:3]))
     if sys.version_info[:2] >= minimum:
         checks.append(Check(True, f"Python {python}"))
     else:
         needed = ".".join(map(str, minimum))
-        checks.append(Check(False, f"Python {python}, but the course needs {needed} or newer", "install a newer Python"))
+        checks.append(Check(False, i18n.format("Python {python}, but the course needs {needed} or newer", python=python,
+                                               needed=needed), i18n.gettext("install a newer Python")))
     tf_wanted = wanted.get("tensorflow-cpu") or wanted.get("tensorflow")
     checks.append(_version_check("TensorFlow", tf.__version__, tf_wanted))
     both = tensorflow_distributions()
     if len(both) > 1:
-        checks.append(Check(False, f"two TensorFlow packages installed ({', '.join(both)}): they overwrite each other",
-                            "make a fresh environment with one extra: [cpu] or [gpu]"))
+        checks.append(Check(False, i18n.format("two TensorFlow packages installed ({names}): they overwrite each other",
+                                               names=", ".join(both)),
+                            i18n.gettext("make a fresh environment with one extra: [cpu] or [gpu]")))
     checks.append(_version_check("Keras", keras.__version__, wanted.get("keras")))
     checks.append(data_check())
     return checks
@@ -201,10 +213,11 @@ def data_check() -> Check:
     folder = paths.data_dir()
     missing = [name for name in DATA_FILES if not (folder / name).is_file()]
     if missing:
-        fix = "run `make data` in the project" if paths.checkout_root() else (
+        fix = i18n.gettext("run `make data` in the project") if paths.checkout_root() else i18n.gettext(
             "run `resnet-signs data fetch` (or `resnet-signs data prepare --from DIR` with a copy of SIGNS)")
-        return Check(False, f"SIGNS data missing in {folder} ({', '.join(missing)})", fix)
-    return Check(True, f"SIGNS data in {folder}")
+        return Check(False, i18n.format("SIGNS data missing in {folder} ({files})", folder=folder,
+                                        files=", ".join(missing)), fix)
+    return Check(True, i18n.format("SIGNS data in {folder}", folder=folder))
 
 
 def enable_memory_growth(config) -> Check:
@@ -218,7 +231,8 @@ def enable_memory_growth(config) -> Check:
     """
     gpus = config.list_physical_devices("GPU")
     if not gpus:
-        return Check(True, "device: CPU (no GPU found)", "fine for the exercises; full training is slow on a CPU")
+        return Check(True, i18n.gettext("device: CPU (no GPU found)"),
+                     i18n.gettext("fine for the exercises; full training is slow on a CPU"))
     try:
         for gpu in gpus:
             config.experimental.set_memory_growth(gpu, True)
@@ -226,15 +240,16 @@ def enable_memory_growth(config) -> Check:
         # TensorFlow refuses once a GPU is initialised: only a fresh kernel can change it.
         return Check(
             False,
-            f"device: {len(gpus)} GPU(s), memory growth NOT enabled",
-            "TensorFlow already used the GPU: restart the kernel and run this cell first",
+            i18n.format("device: {count} GPU(s), memory growth NOT enabled", count=len(gpus)),
+            i18n.gettext("TensorFlow already used the GPU: restart the kernel and run this cell first"),
         )
-    return Check(True, f"device: {len(gpus)} GPU(s), memory growth on (a shared GPU is not monopolised)")
+    return Check(True, i18n.format("device: {count} GPU(s), memory growth on (a shared GPU is not monopolised)",
+                                   count=len(gpus)))
 
 
 def language_check(language: str) -> Check:
     """Switch hints and figures to ``language`` and find a font that has its glyphs."""
-    from resnet_signs import i18n, plots
+    from resnet_signs import plots
 
     try:
         language = i18n.use(language)
@@ -243,9 +258,10 @@ def language_check(language: str) -> Check:
     if language == i18n.DEFAULT:
         return Check(True, "language: en")
     family = plots.configure_fonts(language)
+    what = i18n.format("language: {name}", name=language)
     if family is None:
-        return Check(False, f"language: {language}", "no CJK font found: install fonts-noto-cjk (apt) for the figures")
-    return Check(True, f"language: {language}", f"figures use {family}")
+        return Check(False, what, i18n.gettext("no CJK font found: install fonts-noto-cjk (apt) for the figures"))
+    return Check(True, what, i18n.format("figures use {family}", family=family))
 
 
 def use_language(language: str) -> None:
@@ -281,17 +297,20 @@ def setup(seed: int = DEFAULT_SEED, verbose: bool = True, quick: bool = False,
         checks.append(language_check(language))
     checks.append(enable_memory_growth(tf.config))
     keras.utils.set_random_seed(seed)
-    checks.append(Check(True, f"random seed {seed} (Python, NumPy, {keras.backend.backend()})"))
+    checks.append(Check(True, i18n.format("random seed {seed} (Python, NumPy, {backend})", seed=seed,
+                                          backend=keras.backend.backend())))
     reason = quick_reason()
     if reason:
-        checks.append(Check(True, "training budget: smoke run", f"{reason} asks for a run of seconds"))
+        checks.append(Check(True, i18n.gettext("training budget: smoke run"),
+                            i18n.format("{reason} asks for a run of seconds", reason=reason)))
     else:
-        checks.append(Check(True, "training budget: full recipe", "setup(quick=True) asks for a run of seconds"))
+        checks.append(Check(True, i18n.gettext("training budget: full recipe"),
+                            i18n.gettext("setup(quick=True) asks for a run of seconds")))
     if verbose:
         for check in checks:
             print(check)
         if not all(check.ok for check in checks):
-            print("Fix the ✗ lines above, then restart the kernel and run this cell again.")
+            print(i18n.gettext("Fix the ✗ lines above, then restart the kernel and run this cell again."))
     return checks
 
 
@@ -346,13 +365,113 @@ def stage_summary(model) -> list[StageRow]:
     return rows
 
 
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced output: a CJK character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _ljust(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(0, width - _width(text)) + text
+
+
+def _part_name(row: StageRow) -> str:
+    if row.name == "stem":
+        return i18n.gettext("stem")
+    if row.name.startswith("stage "):
+        return i18n.format("stage {k}", k=row.name.split()[1])
+    return row.name  # a Keras layer class: a code name
+
+
 def print_stage_summary(model) -> None:
     """Print :func:`stage_summary` as a table, with the parameter count."""
     rows = stage_summary(model)
     if not any(row.name.startswith("stage") for row in rows):
-        print("No residual blocks found: join each block's shortcut with keras.layers.Add().")
-    print(f"{'part':<20}{'blocks':>7}  output shape")
+        print(i18n.gettext("No residual blocks found: join each block's shortcut with keras.layers.Add()."))
+    print(_ljust(i18n.gettext("part"), 20) + _rjust(i18n.gettext("blocks"), 7) + "  " + i18n.gettext("output shape"))
     for row in rows:
         blocks = str(row.blocks) if row.blocks else ""
-        print(f"{row.name:<20}{blocks:>7}  {row.shape}")
-    print(f"parameters: {model.count_params():,}")
+        print(f"{_ljust(_part_name(row), 20)}{blocks:>7}  {row.shape}")
+    print(i18n.format("parameters: {count}", count=f"{model.count_params():,}"))
+
+
+# --- Shape checks -------------------------------------------------------------------------------
+
+
+def _call_student(function, *args, **kwargs):
+    """``function(*args, **kwargs)``, or ``None`` after one line when it is still the release's stub.
+
+    The stub raises ``NotImplementedError`` (nbgrader's ``# YOUR CODE HERE``); any other error comes
+    from the student's own code and keeps its traceback.
+    """
+    name = getattr(function, "__name__", "the function")
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        print(i18n.format("✗ {name} still raises NotImplementedError: implement the function first (replace "
+                          "`raise NotImplementedError()` with your code), then run this cell again", name=name))
+        return None
+
+
+def check_shape(function, *args, expected: tuple, **kwargs) -> None:
+    """Call a block on a small input and compare its output shape with ``expected``.
+
+    Prints one ✓/✗ line; while ``function`` is still the stub, a line saying to implement it first
+    instead of a traceback.
+
+    Args:
+        function: the student's block (``identity_block``, ``convolutional_block``).
+        *args, **kwargs: its arguments.
+        expected: the output shape a correct block gives.
+    """
+    output = _call_student(function, *args, **kwargs)
+    if output is None:
+        return
+    shape = tuple(int(d) if d is not None else None for d in output.shape)
+    mark = "✓" if shape == tuple(expected) else "✗"
+    print(mark + " " + i18n.format("output shape: {shape} (expected {expected})", shape=shape,
+                                   expected=tuple(expected)))
+
+
+def build_model(function, **kwargs):
+    """Build the student's model and print its per-stage shapes (:func:`print_stage_summary`).
+
+    Returns:
+        The model, or ``None`` (after a line saying to implement it first) while ``function`` is the stub.
+    """
+    model = _call_student(function, **kwargs)
+    if model is not None:
+        print_stage_summary(model)
+    return model
+
+
+# --- Training report ------------------------------------------------------------------------------
+
+
+def report_training(history) -> None:
+    """End the training cell: one line with the run's time, its numbers in the output's metadata.
+
+    The line reads e.g. "20 epochs in 11.6 min (33 s per epoch, median; the first 80 s)"; the
+    metadata (key :data:`resnet_signs.training.run.OUTPUT_KEY`) holds the
+    :class:`~resnet_signs.training.run.TrainingRun` the release reads when it states the training
+    time in the notebook's prose. Outside IPython the line is printed and nothing else.
+    """
+    from resnet_signs.training.run import OUTPUT_KEY, TrainingRun
+
+    run = TrainingRun.from_history(history, smoke=quick_reason() is not None)
+    line = run.summary_line()
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - the notebook always has IPython
+        print(line)
+        return
+    if get_ipython() is None:
+        print(line)
+        return
+    display({"text/plain": line}, raw=True, metadata={OUTPUT_KEY: run.to_json()})

@@ -110,10 +110,11 @@ def plot_history(history, ax=None):
         fig = ax.figure
     metrics = ("loss", "accuracy") if len(axes) == 2 else ("accuracy",)
     for axis, metric in zip(axes, metrics):
-        for key, label, style in ((metric, "training", "-o"), (f"val_{metric}", "validation", "--s")):
+        for key, label, style in ((metric, "training {metric}", "-o"), (f"val_{metric}", "validation {metric}", "--s")):
             values = curves.get(key)
             if values:
-                axis.plot(np.arange(1, len(values) + 1), values, style, label=f"{_(label)} {_(metric)}", markersize=4)
+                axis.plot(np.arange(1, len(values) + 1), values, style, label=i18n.format(label, metric=_(metric)),
+                          markersize=4)
         axis.set_xlabel(_("epoch"))
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(_(metric))
@@ -332,10 +333,11 @@ def draw_convolutional_block(ax=None):
     Returns:
         The figure.
     """
+    strided = _("1×1, stride s")
     return _draw_block(
         ax,
-        _main_path("1×1, stride s\nF1"),
-        [_conv("1×1, stride s\nF3"), _BN],
+        _main_path(f"{strided}\nF1"),
+        [_conv(f"{strided}\nF3"), _BN],
         "Convolutional block: a 1×1 convolution on the shortcut matches the shapes before the Add",
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -178,11 +179,25 @@ def test_the_lab_budget_variable_overrides_the_notebooks_pick_but_not_the_smoke_
         assert settings.default_budget() == "smoke"
         monkeypatch.delenv("NBGRADER_EXECUTION")
         monkeypatch.setenv("RESNET_SIGNS_LAB_BUDGET", "hour")
-        with pytest.raises(UsageError, match="^RESNET_SIGNS_LAB_BUDGET must be one of full, quick, smoke. "
-                                             "Received: RESNET_SIGNS_LAB_BUDGET='hour'$"):
+        with pytest.raises(UsageError, match="^RESNET_SIGNS_LAB_BUDGET must be one of full, quick, smoke, or several "
+                                             "of them separated by commas. Received: RESNET_SIGNS_LAB_BUDGET='hour'$"):
             settings.default_budget()
+        monkeypatch.setenv("RESNET_SIGNS_LAB_BUDGET", "full,full")
+        with pytest.raises(UsageError, match="Received: RESNET_SIGNS_LAB_BUDGET='full,full'$"):
+            settings.shown_budgets()
     finally:
         settings.use_budget(None)
+
+
+def test_the_release_shows_the_students_budget_beside_the_full_one(monkeypatch):
+    for name in ("RESNET_SIGNS_QUICK", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RESNET_SIGNS_LAB_BUDGET", "full, quick")
+    chosen = "RESNET_SIGNS_LAB_BUDGET=full, quick"
+    assert settings.shown_budgets() == [("full", chosen), ("quick", chosen)]
+    assert settings.budget_choice() == ("full", chosen) and settings.default_budget() == "full"
+    monkeypatch.setenv("RESNET_SIGNS_QUICK", "1")
+    assert settings.shown_budgets() == [("smoke", "RESNET_SIGNS_QUICK=1")]  # checking a notebook stays seconds
 
 
 def test_the_notebook_picks_the_budget_but_the_environment_can_ask_for_smoke(monkeypatch):
@@ -249,8 +264,23 @@ def test_depth_notes_give_each_nets_running_error_at_the_end_against_three_epoch
     runs = [depth.DepthRun(56, False, seed, 1, 0.1, 0.2, [0.9, 0.5, 0.4, 0.3, 0.2 + seed / 10]) for seed in range(2)]
     runs += [depth.DepthRun(56, True, 0, 1, 0.0, 0.1, [0.5, 0.1, 0.0, 0.0, 0.0])]
     (note,) = verdicts.summary("depth", depth.DepthResults(runs))["notes"]
-    assert note == ("running training error (training mode), mean over seeds, 3 epochs before the end -> last epoch: "
-                    "plain-56 0.500 -> 0.250; ResNet-56 0.100 -> 0.000")
+    assert note["text"] == ("running training error (training mode), mean over seeds, 3 epochs before the end -> "
+                            "last epoch: plain-56 0.500 -> 0.250; ResNet-56 0.100 -> 0.000")
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "zh_TW"])
+def test_verdicts_and_notes_are_printed_in_the_notebooks_language_with_the_same_numbers(language):
+    runs = [depth.DepthRun(d, residual, seed, 1, error, 0.2, [0.9, 0.5, 0.4, 0.3, error])
+            for seed in range(2) for d, residual, error in ((20, False, 0.05), (56, False, 0.1), (20, True, 0.0),
+                                                             (56, True, 0.0))]
+    data = verdicts.summary("depth", depth.DepthResults(runs))
+    english = verdicts.printed_lines(data, "en")
+    assert english[0] == f"verdict: {data['verdicts'][0]['text']}" and english[-1] == f"note: {data['notes'][0]['text']}"
+    translated = verdicts.printed_lines(data, language)
+    assert len(translated) == len(english)
+    for zh, en in zip(translated, english):
+        assert zh != en and re.search("[\u4e00-\u9fff]", zh), zh
+        assert re.findall(r"\d+\.\d+", zh) == re.findall(r"\d+\.\d+", en)  # the same numbers, in the same order
 
 
 def test_extra_block_verdicts_compare_each_extension_with_its_own_base():
@@ -289,8 +319,34 @@ def test_show_prints_settings_and_verdicts_and_displays_the_summary_as_json(tmp_
     assert "  depth [1/4] plain-8 seed 0: train error " in out and "  depth [4/4] ResNet-14 seed 0: " in out
     assert "verdict: plain: training error at depth 14 above depth 8 in" in out
     (obj,) = shown
-    assert isinstance(obj, IPython.display.JSON) and obj.data["experiment"] == "depth"
-    assert set(obj.data["train_error"]["plain"]) == {"8", "14"}
+    data = obj["application/json"]
+    assert data["experiment"] == "depth" and data["budget"] == "smoke" and data["device"].startswith("tensorflow")
+    assert set(data["train_error"]["plain"]) == {"8", "14"}
+    assert obj["text/plain"] == "summary of depth at the smoke budget, as JSON (application/json)"
+
+
+def test_show_puts_the_other_budgets_beside_the_first_which_the_figures_get(tmp_path, monkeypatch, capsys, tiny_signs):
+    import IPython.display
+
+    from resnet_signs.experiments import display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(obj))
+    monkeypatch.setattr(display, "shown_budgets", lambda: [("smoke", "first"), ("quick", "beside")])
+    loaded = []
+    real = display.run_or_load
+
+    def run_or_load(name, budget, **overrides):  # the quick budget as tiny as the smoke one
+        loaded.append(budget)
+        return real(name, budget, out=tmp_path, data=tiny_signs, depths=(8,), seeds=1, epochs=1, train_limit=24)
+
+    monkeypatch.setattr(display, "run_or_load", run_or_load)
+    results = display.show("depth")
+    out = capsys.readouterr().out
+    assert loaded == ["smoke", "quick"] and [d["application/json"]["budget"] for d in shown] == ["smoke", "quick"]
+    assert out.index("smoke settings (first)") < out.index("— the same experiment at the quick budget —") \
+        < out.index("quick settings (beside)")
+    assert {r.depth for r in results.runs} == {8}  # the first budget's results go to the figures
 
 
 # --- the CLI and the cache -------------------------------------------------------------------

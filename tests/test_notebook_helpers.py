@@ -257,3 +257,67 @@ def test_tensorflow_distributions_finds_two_tensorflows(names, found):
 
 def test_this_environment_has_one_tensorflow():
     assert len(notebook.tensorflow_distributions()) == 1
+
+
+# --- shape checks on a stub, the training report --------------------------------------------------
+
+
+def _stub_block(X, f, filters, training=True, initializer=None):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def test_a_shape_check_on_the_release_stub_says_to_implement_it_instead_of_a_traceback(capsys):
+    import numpy as np
+
+    X = np.zeros((3, 4, 4, 6), dtype="float32")
+    assert notebook.check_shape(_stub_block, X, f=2, filters=[4, 4, 6], expected=(3, 4, 4, 6)) is None
+    out = capsys.readouterr().out
+    assert out == ("✗ _stub_block still raises NotImplementedError: implement the function first (replace "
+                   "`raise NotImplementedError()` with your code), then run this cell again\n")
+    assert notebook.build_model(lambda **kw: _stub_block(None, 3, []), classes=6) is None
+    assert "still raises NotImplementedError" in capsys.readouterr().out
+
+
+def test_a_shape_check_compares_the_output_shape_and_keeps_the_students_own_errors(capsys):
+    import numpy as np
+
+    X = np.zeros((3, 4, 4, 6), dtype="float32")
+    notebook.check_shape(lambda X, **kw: X, X, f=2, expected=(3, 4, 4, 6))
+    notebook.check_shape(lambda X, s: X[:, ::s, ::s], X, s=2, expected=(3, 4, 4, 6))
+    assert capsys.readouterr().out.splitlines() == ["✓ output shape: (3, 4, 4, 6) (expected (3, 4, 4, 6))",
+                                                    "✗ output shape: (3, 2, 2, 6) (expected (3, 4, 4, 6))"]
+    with pytest.raises(ZeroDivisionError):  # an error in the student's code keeps its traceback
+        notebook.check_shape(lambda X: 1 / 0, X, expected=(3, 4, 4, 6))
+
+
+def test_build_model_prints_the_stage_table_and_returns_the_model(capsys):
+    model = notebook.build_model(lambda **kw: _tiny_resnet())
+    assert model is not None and capsys.readouterr().out.startswith("part")
+
+
+class _History:
+    history = {"loss": [1.0, 0.5, 0.4], "val_accuracy": [0.5, 0.8, 0.9]}
+    epoch_time_s = [80.0, 30.0, 36.0]
+
+
+def test_the_training_report_is_one_line_outside_a_notebook(capsys, clean_env):
+    notebook.report_training(_History())
+    assert capsys.readouterr().out == "3 epochs in 2.4 min (36 s per epoch, median; the first 80 s)\n"
+
+
+def test_the_training_report_leaves_the_run_in_the_outputs_metadata(monkeypatch, clean_env):
+    import IPython
+    import IPython.display
+
+    from resnet_signs.training.run import OUTPUT_KEY, TrainingRun
+
+    shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
+    notebook.report_training(_History())
+    ((bundle, kw),) = shown
+    assert bundle == {"text/plain": "3 epochs in 2.4 min (36 s per epoch, median; the first 80 s)"} and kw["raw"]
+    run = TrainingRun.from_json(kw["metadata"][OUTPUT_KEY])
+    assert run.epoch_time_s == (80.0, 30.0, 36.0) and run.val_accuracy_text() == "0.900" and not run.smoke
+    assert run.minutes_text() == "2.4" and run.cores >= 1 and len(run.date) == 10

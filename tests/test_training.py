@@ -329,4 +329,51 @@ def test_readme_summary_of_a_file_that_is_not_a_metrics_file_is_one_line(tmp_pat
 def test_notebook_budgets_are_valid_training_settings(budget):
     from resnet_signs import notebook
 
-    TrainConfig.from_kwargs(**getattr(notebook, budget))
+    settings = getattr(notebook, budget)
+    config = TrainConfig.from_kwargs(**settings)
+    assert {name: getattr(config, name) for name in settings} == settings  # every key is a setting, taken as given
+
+
+def test_the_smoke_budget_is_a_few_small_steps_and_the_full_one_the_recipe():
+    from resnet_signs import notebook
+
+    smoke, full = TrainConfig.from_kwargs(**notebook.SMOKE_BUDGET), TrainConfig.from_kwargs(**notebook.FULL_BUDGET)
+    assert smoke.epochs == 1 and smoke.max_steps_per_epoch <= 2 and smoke.batch_size <= 8
+    assert full.epochs == TrainConfig().epochs > smoke.epochs and full.max_steps_per_epoch is None
+
+
+def test_a_pip_install_is_told_the_command_it_has(tmp_path, capsys, monkeypatch):
+    from resnet_signs import paths
+    from resnet_signs.training import pretrained
+
+    monkeypatch.setattr(paths, "checkout_root", lambda: None)
+    assert pretrained.load_pretrained(tmp_path / "none.keras") is None
+    out = capsys.readouterr().out
+    assert "run `resnet-signs train` to train it" in out and "make" not in out
+
+
+@pytest.mark.parametrize(("record", "message"), [
+    ([], "a training-run record is a mapping"),
+    ({"epoch_time_s": [1.0], "speed": 3}, "unknown field"),
+    ({"val_accuracy": [0.5]}, "needs epoch_time_s"),
+    ({"epoch_time_s": []}, "one non-negative time per epoch"),
+    ({"epoch_time_s": [1.0, "2"]}, "epoch_time_s must be a list of finite numbers"),
+    ({"epoch_time_s": [1.0], "val_accuracy": [1.5]}, r"val_accuracy must lie in \[0, 1\]"),
+    ({"epoch_time_s": [1.0], "cores": -2}, "cores must be a non-negative integer"),
+    ({"epoch_time_s": [1.0], "accelerators": "GPU"}, "accelerators must be a list of names"),
+])
+def test_a_training_run_record_that_is_not_one_is_named(record, message):
+    from resnet_signs.training.run import RunRecordError, TrainingRun
+
+    with pytest.raises(RunRecordError, match=message):
+        TrainingRun.from_json(record)
+
+
+def test_a_training_run_record_round_trips_and_states_its_numbers():
+    from resnet_signs.training.run import TrainingRun
+
+    run = TrainingRun((80.0, 30.0, 36.0), (0.5, 0.8, 0.9), False, "AMD EPYC", 2, (), "2026-12-08")
+    assert TrainingRun.from_json(run.to_json()) == run
+    assert (run.minutes_text(), run.seconds_per_epoch_text(), run.device_text("en")) == ("2.4", "36", "2-core CPU")
+    assert run.device_text("zh_TW") == "2 核心 CPU" and run.summary_line("zh_CN").startswith("3 个 epoch 共用 2.4 分钟")
+

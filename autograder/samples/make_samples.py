@@ -208,7 +208,7 @@ _good = {"name": "m", "layers": [], "input_layers": [], "output_layers": []}
 for _step in range(40):
     _line = {"event": "record", "step": _step, "record": {"test_id": "identity_block_public",
              "captures": [{"case": "public", "training": False, "config": _good}]}}
-    for _event in (_line, {"event": "end", "step": _step, "outcome": "ok"}):
+    for _event in (_line, {"event": "end", "step": _step, "status": "ok", "detail": ""}):
         for _fd in _fds:
             try:
                 os.write(_fd, (json.dumps(_event) + "\\n").encode())
@@ -285,8 +285,8 @@ VARIANTS = (
 # Make every check pass, whatever the code does.
 import builtins
 import numpy as np
-import resnet_signs.instructor as _instructor
-_instructor.run_hidden_test = lambda *args, **kwargs: None
+import resnet_signs.grading.plain_nbgrader as _hidden
+_hidden.run_hidden_test = lambda *args, **kwargs: None
 identity_block_test = convolutional_block_test = resnet50_test = lambda *args, **kwargs: print("All tests passed!")
 np.allclose = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None

@@ -1,7 +1,7 @@
 """The public checks' expected observations, stored with the package as data.
 
 They are the reference implementation's observations of the public cases, written by
-``resnet-signs expected`` (:mod:`resnet_signs.checks.generate`): arrays in ``expected.npz``
+``resnet-signs expected`` (:mod:`resnet_signs.grading.expected`): arrays in ``expected.npz``
 (keys ``"<function>:<observation key>"``), everything else in ``expected.json``. Students get
 the reference's outputs, never its code.
 """

@@ -14,6 +14,9 @@ from resnet_signs import i18n
 from resnet_signs.i18n import gettext as _
 
 PLAIN, RESNET = "tab:red", "tab:blue"
+#: Legend words of the error bars, and of the shortcut kinds (msgids).
+_ERRORS = {"train_error": "training error", "test_error": "test error"}
+_SHORTCUTS = {"zero-pad": "zero-padding", "projection": "projection"}
 
 
 def _axes(ax, ncols: int = 1, width: float = 6.0):
@@ -27,6 +30,11 @@ def _axes(ax, ncols: int = 1, width: float = 6.0):
 
 def _color(residual: bool) -> str:
     return RESNET if residual else PLAIN
+
+
+def _net(residual: bool, depth: int) -> str:
+    """``ResNet-56`` / ``plain-56`` in the figure's language (a plain net is named in words)."""
+    return f"ResNet-{depth}" if residual else i18n.format("plain-{depth}", depth=depth)
 
 
 def plot_depth(results, ax=None):
@@ -56,7 +64,7 @@ def plot_training_curves(results, depth: int | None = None, ax=None):
     depth = depth or max(r.depth for r in results.runs)
     for run in (r for r in results.runs if r.depth == depth):
         ax.plot(range(1, len(run.train_errors) + 1), run.train_errors, color=_color(run.residual), alpha=0.8,
-                label=f"{'ResNet' if run.residual else 'plain'}-{depth}" if run.seed == 0 else None)
+                label=_net(run.residual, depth) if run.seed == 0 else None)
     ax.set(xlabel=_("epoch"), ylabel=_("training error"), title=i18n.format("Training curves at depth {depth}", depth=depth))
     ax.legend()
     return ax
@@ -83,7 +91,7 @@ def plot_gradient_norms(results, ax=None, title: str = "Gradient norm per layer"
         style = "-" if step == 0 else "--"
         width = 1.0 + depths.index(depth)
         when = _("at init") if step == 0 else i18n.format("after {steps} steps", steps=step)
-        label = f"{'ResNet' if residual else 'plain'}-{depth}, {when}"
+        label = f"{_net(residual, depth)}, {when}"
         ax.plot(x, values.mean(axis=0), style, lw=width, color=_color(residual), label=label)
         if len(values) > 1:
             ax.fill_between(x, values.min(axis=0), values.max(axis=0), color=_color(residual), alpha=0.15)
@@ -98,13 +106,13 @@ def plot_extra_block(results, ax=None):
     """Errors of the trained base, base + residual blocks, base + plain layers (bars: mean, dots: seeds)."""
     ax = _axes(ax)
     kinds = ("base", "residual", "plain")
-    labels = (f"ResNet-{results.base_depth}", f"+ {results.extra_blocks} residual blocks",
-              f"+ {2 * results.extra_blocks} plain layers")
+    labels = (f"ResNet-{results.base_depth}", i18n.format("+ {count} residual blocks", count=results.extra_blocks),
+              i18n.format("+ {count} plain layers", count=2 * results.extra_blocks))
     for offset, (key, color) in enumerate((("train_error", "0.6"), ("test_error", "0.3"))):
         for i, kind in enumerate(kinds):
             values = [getattr(r, key) for r in results.runs if r.kind == kind]
             ax.bar(i + 0.2 * (2 * offset - 1), np.mean(values), width=0.4, color=color,
-                   label=key.replace("_", " ") if i == 0 else None)
+                   label=_(_ERRORS[key]) if i == 0 else None)
             ax.scatter([i + 0.2 * (2 * offset - 1)] * len(values), values, color="k", s=10, zorder=3)
     ax.set_xticks(range(len(kinds)), labels)
     ax.set(ylabel=_("error (inference mode)"),
@@ -120,8 +128,10 @@ def plot_shortcuts(results, ax=None):
     for offset, (key, color) in enumerate((("train_error", "0.6"), ("test_error", "0.3"))):
         x = np.arange(len(rows)) + 0.2 * (2 * offset - 1)
         ax.bar(x, [r[f"{key}_mean"] for r in rows], yerr=[r[f"{key}_std"] for r in rows], width=0.4,
-               color=color, capsize=4, label=key.replace("_", " "))
-    ax.set_xticks(range(len(rows)), [f"ResNet-{r['depth']} {r['shortcut']}\n{r['params']:,} params" for r in rows])
+               color=color, capsize=4, label=_(_ERRORS[key]))
+    ax.set_xticks(range(len(rows)), [i18n.format("ResNet-{depth}, {shortcut}\n{params} parameters", depth=r["depth"],
+                                                 shortcut=_(_SHORTCUTS.get(r["shortcut"], r["shortcut"])),
+                                                 params=f"{r['params']:,}") for r in rows])
     ax.set(ylabel=_("error"), title=_("Shortcuts where the shapes change"))
     ax.legend()
     return ax

@@ -23,10 +23,16 @@ class Progress:
         self._start = time.perf_counter()
 
     def done(self, what: str, **numbers: float) -> None:
+        """Report one finished run: ``what`` ("plain-56 seed 1") and its numbers by name ("train_error"),
+        in the current language (the words through the catalogues; numbers and net names as they are)."""
+        from resnet_signs import i18n
+
         self.count += 1
-        values = ", ".join(f"{key.replace('_', ' ')} {value:.3f}" for key, value in numbers.items())
+        values = ", ".join(f"{i18n.gettext(key.replace('_', ' '))} {value:.3f}" for key, value in numbers.items())
         elapsed = time.perf_counter() - self._start
-        self._write(f"  {self.name} [{self.count}/{self.total}] {what}: {values} (after {elapsed:.0f} s)")
+        self._write(i18n.format("  {name} [{count}/{total}] {what}: {values} (after {seconds} s)", name=self.name,
+                                count=self.count, total=self.total, what=i18n.translate_message(what),
+                                values=values, seconds=f"{elapsed:.0f}"))
 
 
 def _print(line: str) -> None:

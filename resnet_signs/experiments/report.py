@@ -44,7 +44,7 @@ def readme_lines(outcomes: list) -> list[str]:
     for o in outcomes:
         data = summary(o.name, o.results)
         lines += [f"- `{o.name}`: {verdict['text']}" for verdict in data["verdicts"]]
-        lines += [f"- `{o.name}` (note): {note}" for note in data.get("notes", [])]
+        lines += [f"- `{o.name}` (note): {note['text']}" for note in data.get("notes", [])]
     return lines
 
 

@@ -127,26 +127,42 @@ def budget_choice() -> tuple[str, str]:
     """The budget the lab runs at and what chose it (printed next to the settings).
 
     In order: ``smoke`` under nbgrader, ``RESNET_SIGNS_QUICK=1`` or ``setup(quick=True)`` (as
-    for the main notebook); ``RESNET_SIGNS_LAB_BUDGET``; :func:`use_budget`; else ``quick``.
+    for the main notebook); ``RESNET_SIGNS_LAB_BUDGET`` (its first budget); :func:`use_budget`;
+    else ``quick``.
 
     Raises:
         UsageError: ``RESNET_SIGNS_LAB_BUDGET`` names no budget.
+    """
+    return shown_budgets()[0]
+
+
+def shown_budgets() -> list[tuple[str, str]]:
+    """Every budget each experiment of the lab shows, with what chose it: :func:`budget_choice`'s first,
+    then any others ``RESNET_SIGNS_LAB_BUDGET`` lists after a comma.
+
+    ``RESNET_SIGNS_LAB_BUDGET=full,quick`` (what ``make release`` sets for the worked solution) shows
+    each experiment at the full budget, its figures included, and the quick budget students run
+    beside it (settings, table, verdicts).
+
+    Raises:
+        UsageError: ``RESNET_SIGNS_LAB_BUDGET`` names no budget, or names one twice.
     """
     from resnet_signs import paths
     from resnet_signs.notebook import quick_reason  # one reading of the switches, for both notebooks
 
     reason = quick_reason()
     if reason:
-        return "smoke", reason
+        return [("smoke", reason)]
     server = paths.lab_budget_setting()
     if server:
-        if server not in BUDGETS:
-            raise UsageError(f"{paths.LAB_BUDGET_ENV} must be one of {', '.join(BUDGETS)}. "
-                             f"Received: {paths.LAB_BUDGET_ENV}={server!r}")
-        return server, f"{paths.LAB_BUDGET_ENV}={server}"
+        budgets = [b.strip() for b in server.split(",")]
+        if any(b not in BUDGETS for b in budgets) or len(set(budgets)) != len(budgets):
+            raise UsageError(f"{paths.LAB_BUDGET_ENV} must be one of {', '.join(BUDGETS)}, or several of them "
+                             f"separated by commas. Received: {paths.LAB_BUDGET_ENV}={server!r}")
+        return [(budget, f"{paths.LAB_BUDGET_ENV}={server}") for budget in budgets]
     if _chosen_budget:
-        return _chosen_budget, f"use_budget({_chosen_budget!r})"
-    return "quick", "the default"
+        return [(_chosen_budget, f"use_budget({_chosen_budget!r})")]
+    return [("quick", "the default")]
 
 
 def default_budget() -> str:

@@ -4,6 +4,10 @@ A verdict is computed from the results, seed by seed (``"plain: training error a
 above depth 20 in 3/3 seeds"``), never written in advance: where the runs do not support a
 claim, the verdict says so with the numbers. ``summary(name, results)`` is what the lab
 notebook displays as ``application/json``, so a program can check the numbers.
+
+Each verdict and note carries its English ``text`` and the ``template`` and ``values`` it was
+made from: the template is a msgid of the gettext catalogues, so :func:`printed_lines` shows it
+in the notebook's language with the same numbers, while the JSON and the README keep English.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from resnet_signs import i18n
 from resnet_signs.errors import UsageError
 
 
@@ -29,9 +34,25 @@ def summary(name: str, results, settings=None) -> dict:
     return data
 
 
-def printed_lines(data: dict) -> list[str]:
-    """A summary's verdicts and notes as the notebook and the CLI print them (``verdict: ...``, ``note: ...``)."""
-    return [f"verdict: {v['text']}" for v in data["verdicts"]] + [f"note: {n}" for n in data.get("notes", [])]
+def sentence(template: str, **values) -> dict:
+    """A verdict's or a note's words: the English ``text``, and the ``template`` and ``values`` it
+    was made from (numbers already formatted), so that it can be shown in another language."""
+    values = {key: str(value) for key, value in values.items()}
+    return {"text": template.format(**values), "template": template, "values": values}
+
+
+def translated(item: dict, language: str | None = None) -> str:
+    """A verdict or note (:func:`sentence`) in ``language`` (default: the current one)."""
+    if "template" in item:
+        return i18n.format(item["template"], language, **item["values"])
+    return item["text"]  # a summary written before templates existed
+
+
+def printed_lines(data: dict, language: str | None = None) -> list[str]:
+    """A summary's verdicts and notes as the notebook and the CLI print them (``verdict: ...``, ``note: ...``),
+    in ``language`` (default: the current one)."""
+    return ([i18n.format("verdict: {text}", language, text=translated(v, language)) for v in data["verdicts"]]
+            + [i18n.format("note: {text}", language, text=translated(n, language)) for n in data.get("notes", [])])
 
 
 def _mean(values) -> float:
@@ -62,9 +83,10 @@ def _depth(results) -> dict:
                 "claim": "a deeper plain net reaches a higher training error" if net == "plain"
                 else "a deeper ResNet does not reach a higher training error",
                 "holds_in": k, "seeds": len(pairs),
-                "text": f"{net}: training error at depth {deep} {word} depth {shallow} in {k}/{len(pairs)} seeds "
-                        f"(per seed {_seeds(train[net][str(shallow)])} at {shallow}; "
-                        f"{_seeds(train[net][str(deep)])} at {deep})",
+                **sentence(f"{net}: training error at depth {{deep}} {word} depth {{shallow}} in {{k}}/{{n}} seeds "
+                           "(per seed {at_shallow} at {shallow}; {at_deep} at {deep})",
+                           deep=deep, shallow=shallow, k=k, n=len(pairs), at_shallow=_seeds(train[net][str(shallow)]),
+                           at_deep=_seeds(train[net][str(deep)])),
             })
     return {"train_error": dict(train), "test_error": dict(test), "verdicts": verdicts, "notes": _curve_notes(results)}
 
@@ -78,7 +100,7 @@ def _seeds(values) -> str:
 CURVE_WINDOW = 3
 
 
-def _curve_notes(results) -> list[str]:
+def _curve_notes(results) -> list[dict]:
     """Whether each net's running training error was still falling when the budget ran out (numbers only:
     a comparison at equal budgets says nothing about where a still-falling curve would end)."""
     parts = []
@@ -91,8 +113,8 @@ def _curve_notes(results) -> list[str]:
                 parts.append(f"{'ResNet' if residual else 'plain'}-{depth} {before:.3f} -> {_mean([c[-1] for c in curves]):.3f}")
     if not parts:
         return []
-    return [f"running training error (training mode), mean over seeds, {CURVE_WINDOW} epochs before the end -> "
-            f"last epoch: {'; '.join(parts)}"]
+    return [sentence("running training error (training mode), mean over seeds, {window} epochs before the end -> "
+                     "last epoch: {curves}", window=CURVE_WINDOW, curves="; ".join(parts))]
 
 
 def _gradients(results) -> dict:
@@ -108,14 +130,17 @@ def _gradients(results) -> dict:
         for step in spreads[plain]:
             pairs = list(zip(spreads[plain][step], spreads[resnet].get(step, [])))
             k = _count(pairs, lambda p, r: p > r)
-            when = "at initialisation" if step == "0" else f"after {step} SGD steps"
+            when = "at initialisation" if step == "0" else "after {steps} SGD steps"
+            ratio = _mean(ratios[plain][step])
+            direction = "larger toward the input" if ratio > 1 else "smaller toward the input"
             verdicts.append({
                 "claim": "skip connections keep the layers' gradients closer in size",
                 "holds_in": k, "seeds": len(pairs),
-                "text": f"{when}: largest/smallest layer gradient of {plain} above {resnet}'s in {k}/{len(pairs)} "
-                        f"seeds (mean {_mean(spreads[plain][step]):.3g} vs {_mean(spreads[resnet][step]):.3g}); "
-                        f"{plain} first/last conv {_mean(ratios[plain][step]):.3g} "
-                        f"({'larger toward the input' if _mean(ratios[plain][step]) > 1 else 'smaller toward the input'})",
+                **sentence(f"{when}: largest/smallest layer gradient of {{plain}} above {{resnet}}'s in {{k}}/{{n}} "
+                           "seeds (mean {plain_spread} vs {resnet_spread}); {plain} first/last conv {ratio} "
+                           f"({direction})", steps=step, plain=plain, resnet=resnet, k=k, n=len(pairs),
+                           plain_spread=f"{_mean(spreads[plain][step]):.3g}",
+                           resnet_spread=f"{_mean(spreads[resnet][step]):.3g}", ratio=f"{ratio:.3g}"),
             })
     return {"first_over_last": dict(ratios), "largest_over_smallest": dict(spreads), "verdicts": verdicts}
 
@@ -135,8 +160,9 @@ def _extra_block(results) -> dict:
             "claim": "appended residual blocks do not raise the training error" if kind == "residual"
             else "appended plain layers raise the training error",
             "holds_in": k, "seeds": len(pairs),
-            "text": f"+ {kind} layers: training error {word} the base net's in {k}/{len(pairs)} seeds "
-                    f"(per seed {_seeds(train['base'])} -> {_seeds(train[kind])})",
+            **sentence(f"+ {kind} layers: training error {word} the base net's in {{k}}/{{n}} seeds "
+                       "(per seed {base} -> {extended})", k=k, n=len(pairs), base=_seeds(train["base"]),
+                       extended=_seeds(train[kind])),
         })
     return {"base_depth": results.base_depth, "extra_blocks": results.extra_blocks, "train_error": train,
             "test_error": test, "change": change, "verdicts": verdicts}
@@ -154,7 +180,8 @@ def _shortcuts(results) -> dict:
         verdicts.append({
             "claim": "both kinds of shortcut train; projections at most marginally better",
             "holds_in": None, "seeds": len(zero),
-            "text": f"ResNet-{depth}: training error zero-pad {_mean(zero):.3f}, projection {_mean(proj):.3f} "
-                    f"(chance: 0.833); projection lower in {k}/{min(len(zero), len(proj))} seeds",
+            **sentence("ResNet-{depth}: training error zero-pad {zero_pad}, projection {projection} (chance: 0.833); "
+                       "projection lower in {k}/{n} seeds", depth=depth, zero_pad=f"{_mean(zero):.3f}",
+                       projection=f"{_mean(proj):.3f}", k=k, n=min(len(zero), len(proj))),
         })
     return {"train_error": dict(train), "params": dict(params), "verdicts": verdicts}

@@ -17,29 +17,23 @@ course's ``autograded/<student>/<assignment>/`` notebooks, see :mod:`.autograded
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-import resnet_signs
 from resnet_signs import paths
 from resnet_signs.errors import UsageError
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import autograded, exports, gradebook, isolation, reports
+from resnet_signs.grading.fingerprint import course_files, fingerprint, grading_files
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, auto_workers, check_scheduler, execute, threads_per_worker
-from resnet_signs.grading.model import Limits, Status, SubmissionGrade
+from resnet_signs.grading.model import Limits, SubmissionGrade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import Submission, find_submissions, notebook_language, skipped_folders
 from resnet_signs.release.nbgrader_steps import load_config
-
-# The front's own modules: changing them changes no grade, so they stay out of the cache key.
-_FRONT = {"api.py", "cli.py", "gradebook.py", "jobs.py", "progress.py", "reports.py", "submissions.py", "__init__.py",
-          "exports.py", "autograded.py", "gradescope.py"}
-
 
 @dataclass
 class GradeRun:
@@ -136,7 +130,7 @@ def grade(
             _finish(out, sub, previous, key, db_url, course, run, config)
             run.reused.add(sub.student)
         else:
-            data = sub.notebook.read_bytes() if sub.notebook.is_file() else b""
+            data = sub.notebook.read_bytes() if sub.notebook.is_file() else None
             todo.append((Job(sub.student, data, str(course.root), course.assignment, limits, grader,
                              threads=0 if scheduler else threads_per_worker(workers)), key))
 
@@ -150,9 +144,10 @@ def grade(
             sub = by_student[job.student]
             if isinstance(result, Exception):
                 run.failed[sub.student] = f"{type(result).__name__}: {result}".splitlines()[0]
+            elif not isinstance(result, SubmissionGrade):  # a grader (--grader) that breaks the contract
+                run.failed[sub.student] = f"the grader returned {type(result).__name__}, not a SubmissionGrade"
             else:
-                grade = _annotate(sub, reports.grade_from_dict(result), course.notebook_name)
-                _finish(out, sub, grade, keys[job.student], db_url, course, run, config)
+                _finish(out, sub, result, keys[job.student], db_url, course, run, config)
             bar.advance(sub.student)
     finally:
         bar.stop()  # also when grading stops with an error: the ticker must not outlive the run
@@ -186,8 +181,8 @@ def _everyone(out: Path, run: GradeRun) -> list[SubmissionGrade]:
     for path in sorted(out.glob("*/record.json")):
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
-            student, grade = record["student"], reports.grade_from_dict(record["grade"])
-        except (OSError, ValueError, KeyError, TypeError):
+            student, grade = record["student"], SubmissionGrade.from_json(record["grade"])
+        except (OSError, ValueError, KeyError, TypeError):  # RecordError is a ValueError
             continue  # unreadable: not a finished student
         if student not in grades and student not in run.failed:
             grades[student] = grade
@@ -195,42 +190,27 @@ def _everyone(out: Path, run: GradeRun) -> list[SubmissionGrade]:
 
 
 def grader_version(course: courses.Course, limits: Limits, grader: str) -> str:
-    """A hash of everything that decides a grade besides the notebook: the grading core and the
-    checks it uses, the hidden tests, the reference, the source notebook, the limits."""
-    package = Path(resnet_signs.__file__).parent
+    """The fingerprint (:mod:`.fingerprint`) of everything that decides a grade besides the notebook:
+    the versions, the course's files and the checks, the grading code, the grader and the limits."""
     if grader == DEFAULT_GRADER:
-        files = sorted(p for p in (package / "grading").glob("*.py") if p.name not in _FRONT)
-        files += sorted((package / "checks").glob("*"))
+        code = grading_files()
     else:  # another grading function (tests): its own module is the code that decides
-        files = [Path(importlib.import_module(grader.partition(":")[0]).__file__)]
-    files += [course.root / "hidden_tests.py", course.root / "reference.py", course.source]
-    digest = hashlib.sha256(f"{resnet_signs.__version__}|{grader}|{sorted(asdict(limits).items())}".encode())
-    for path in files:
-        if path.is_file():
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+        code = [Path(importlib.import_module(grader.partition(":")[0]).__file__)]
+    return fingerprint(grader, json.dumps(limits.to_json(), sort_keys=True), files=[*course_files(course), *code])
 
 
 def _cache_key(sub: Submission, version: str) -> str:
-    data = sub.notebook.read_bytes() if sub.notebook.is_file() else b"<no notebook>"
-    return hashlib.sha256(hashlib.sha256(data).digest() + version.encode()).hexdigest()
+    if not sub.notebook.is_file():
+        return fingerprint(version, "no notebook")
+    return fingerprint(version, "notebook", sub.notebook.read_bytes())
 
 
 def _load_record(path: Path, key: str) -> SubmissionGrade | None:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
-        return reports.grade_from_dict(record["grade"]) if record.get("key") == key else None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # absent or unreadable: grade again
-
-
-def _annotate(sub: Submission, grade: SubmissionGrade, notebook_name: str) -> SubmissionGrade:
-    """Say why a missing notebook scored nothing, and keep the real name."""
-    grade.student = sub.student
-    if not sub.notebook.is_file():
-        for f in grade.functions:
-            f.status, f.detail = Status.INVALID_NOTEBOOK, f"no {notebook_name} in the student's folder"
-    return grade
+        return SubmissionGrade.from_json(record["grade"]) if record.get("key") == key else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # RecordError is a ValueError
+        return None  # absent, damaged or from another version: grade again
 
 
 def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url: str, course: courses.Course,
@@ -240,7 +220,7 @@ def _finish(out: Path, sub: Submission, grade: SubmissionGrade, key: str, db_url
     folder = (out / sub.slug).resolve()
     if folder.parent != out.resolve():  # safe_slug makes this impossible; refuse rather than trust it
         raise UsageError(f"refusing to write outside {out} for student {sub.student!r}")
-    reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": reports.grade_to_dict(grade)},
+    reports.write_student(folder, grade, {"key": key, "student": sub.student, "grade": grade.to_json()},
                           notebook_language(sub.notebook))
     notebook_id = course.source.stem
     gradebook.record(db_url, grade, course.assignment, notebook_id, gradebook.submission_timestamp(sub.notebook.parent))

@@ -1,12 +1,13 @@
 """The sandbox's report channel: JSON lines on a pipe that only the runner reads.
 
-The child writes one event per line on a file descriptor inherited from the runner (never a
-file in a folder it could rewrite later): ``ready``, ``start``/``end`` of each step, a
-``record`` (what a test captured, :class:`~resnet_signs.checks.records.TestRecord`) and
-``done``. The reader treats every byte as hostile: lines over :data:`MAX_LINE` or a total over
-:data:`MAX_TOTAL` stop the reading, anything that is not a well-formed event is counted and
-dropped, and records are validated into typed objects. Student code can write on the pipe
-too, but what it can forge is only a graph of its own making: the judge computes every value.
+The child writes one :class:`Event` per line on a file descriptor inherited from the runner (never
+a file in a folder it could rewrite later): ``ready``, ``start``/``end`` of each step, a ``record``
+(what a test captured, :class:`~resnet_signs.checks.records.TestRecord`) and ``done``. The reader
+treats every byte as hostile: lines over :data:`MAX_LINE` or a total over :data:`MAX_TOTAL` stop the
+reading (the runner then stops the child and charges the step that was running), anything that is
+not a well-formed event is counted and dropped (:meth:`Event.from_json` checks every field), and a
+record that does not validate becomes the reason its test has no result. Student code can write on
+the pipe too, but what it can forge is only a graph of its own making: the judge computes every value.
 """
 
 from __future__ import annotations
@@ -15,36 +16,97 @@ import json
 import os
 import threading
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from resnet_signs.checks.records import RecordError, TestRecord
+from resnet_signs.grading import wire
+from resnet_signs.grading.model import Status
 
 MAX_LINE = 8 << 20
 MAX_TOTAL = 64 << 20
-EVENTS = ("ready", "start", "end", "record", "done")
-OUTCOMES = ("ok", "error", "timeout", "undefined", "skipped")
+#: Longest detail the parent keeps of a step's outcome.
+MAX_DETAIL = 500
+#: How a step can end in the child: it cannot measure memory or tamper with cells.
+STEP_STATUSES = (Status.OK, Status.ERROR, Status.TIMEOUT, Status.MISSING)
+
+
+class EventKind(StrEnum):
+    READY = "ready"  # the child is set up, before any student code
+    START = "start"  # a step starts
+    END = "end"  # a step ended, with its status
+    RECORD = "record"  # what an observe step captured
+    DONE = "done"  # every step ran
+
+
+_WITH_STEP = (EventKind.START, EventKind.END, EventKind.RECORD)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One event of the sandbox child.
+
+    Attributes:
+        kind: what happened.
+        step: the plan's step index (``start``, ``end``, ``record``).
+        status: how the step ended (``end``): one of :data:`STEP_STATUSES` (``missing``: the tested
+            function is not defined).
+        detail: one line saying why (``end``), or why a ``record`` event holds no record.
+        record: what the test captured (``record``); ``None`` when the child's record did not validate.
+    """
+
+    kind: EventKind
+    step: int | None = None
+    status: Status = Status.OK
+    detail: str = ""
+    record: TestRecord | None = None
+
+    def to_json(self) -> dict:
+        data: dict = {"event": self.kind.value}
+        if self.kind in _WITH_STEP:
+            data["step"] = self.step
+        if self.kind is EventKind.END:
+            data.update(status=self.status.value, detail=self.detail)
+        if self.kind is EventKind.RECORD:
+            data["record"] = self.record.to_json() if self.record is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data) -> Event:
+        """Validate a parsed line; a ``record`` event whose record is malformed keeps the reason.
+
+        Raises:
+            RecordError: ``data`` is not a well-formed event (one line).
+        """
+        if not isinstance(data, dict):
+            raise RecordError(f"an event must be an object, got {type(data).__name__}")
+        kind = wire.choice(EventKind, data.get("event"), "event")
+        allowed = {EventKind.END: ("step", "status", "detail"), EventKind.RECORD: ("step", "record")}.get(
+            kind, ("step",) if kind in _WITH_STEP else ())
+        data = wire.fields(data, f"a {kind.value} event", ("event", *allowed))
+        step = wire.integer(data["step"], "step", 0, 1 << 20) if kind in _WITH_STEP else None
+        if kind is EventKind.END:
+            status = wire.choice(Status, data["status"], "status")
+            if status not in STEP_STATUSES:
+                raise RecordError(f"a step cannot end with status {status.value}")
+            return cls(kind, step, status, wire.text(data["detail"], "detail", MAX_LINE)[:MAX_DETAIL])
+        if kind is EventKind.RECORD:
+            try:
+                return cls(kind, step, record=TestRecord.from_json(data["record"]))
+            except RecordError as exc:  # kept, so that the verdict can say why the test has no result
+                return cls(kind, step, detail=f"its record was malformed ({exc})")
+        return cls(kind, step)
 
 
 class Writer:
     """The child's end: writes whole lines, retrying partial writes (bound before student code runs)."""
 
     def __init__(self, fd: int):
-        self._fd, self._write = fd, os.write
+        self._fd, self._write, self._dumps = fd, os.write, json.dumps
 
-    def send(self, event: str, **fields) -> None:
-        data = (json.dumps({"event": event, **fields}, separators=(",", ":"), allow_nan=False) + "\n").encode()
+    def send(self, event: Event) -> None:
+        data = (self._dumps(event.to_json(), separators=(",", ":"), allow_nan=False) + "\n").encode()
         while data:
             data = data[self._write(self._fd, data):]
-
-
-@dataclass
-class Event:
-    """One validated event."""
-
-    event: str
-    step: int | None = None
-    outcome: str = "ok"
-    detail: str = ""
-    record: TestRecord | None = None
 
 
 @dataclass
@@ -53,8 +115,8 @@ class Reader:
 
     fd: int
     events: list[Event] = field(default_factory=list)
-    dropped: int = 0  # lines that were not events (student output on the pipe, malformed records)
-    overflow: bool = False
+    dropped: int = 0  # lines that were not events (student output on the pipe, forged or broken events)
+    overflow: bool = False  # a line over MAX_LINE or a total over MAX_TOTAL stopped the reading
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
 
@@ -99,22 +161,6 @@ class Reader:
 def parse(line: bytes) -> Event | None:
     """The event a line holds, or ``None`` when it is not a well-formed one."""
     try:
-        data = json.loads(line)
-    except (ValueError, RecursionError):
+        return Event.from_json(json.loads(line))
+    except (ValueError, RecursionError):  # not JSON (RecordError is a ValueError too)
         return None
-    if not isinstance(data, dict) or data.get("event") not in EVENTS:
-        return None
-    step = data.get("step")
-    if data["event"] in ("start", "end", "record") and (not isinstance(step, int) or isinstance(step, bool) or step < 0):
-        return None
-    if data["event"] == "end":
-        outcome, detail = data.get("outcome"), data.get("detail", "")
-        if outcome not in OUTCOMES or not isinstance(detail, str):
-            return None
-        return Event("end", step, outcome, detail[:500])
-    if data["event"] == "record":
-        try:
-            return Event("record", step, record=TestRecord.from_json(data.get("record")))
-        except RecordError as exc:  # kept, so the verdict can say why the test has no result
-            return Event("record", step, outcome="error", detail=f"its record was malformed ({exc})")
-    return Event(data["event"], step)

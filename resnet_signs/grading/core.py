@@ -19,35 +19,33 @@ import shutil
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from resnet_signs.checks.records import TestRecord
+from resnet_signs.checks.records import TestRecord, one_line
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
-from resnet_signs.grading import isolation, runner
+from resnet_signs.grading import channel, isolation, runner
+from resnet_signs.grading.channel import EventKind
 from resnet_signs.grading.judge import NO_RESULT, Judge
 from resnet_signs.grading.model import FunctionGrade, Limits, Status, SubmissionGrade, TestResult
+from resnet_signs.grading.plan import ChildPlan, StepKind
+from resnet_signs.grading.runner import Kill
 
-#: Most specific first: the status a function gets when several things went wrong. A tampered
-#: test cell outranks an error: it is an integrity flag the instructor must see in grades.csv,
-#: while the error stays visible in the detail and the feedback.
-PRIORITY = (Status.MISSING, Status.MEMORY, Status.TIMEOUT, Status.TAMPERED, Status.ERROR)
 NOT_REACHED = "not reached"
 #: Judging builds Keras graphs and fills per-process caches: one thread at a time.
 _JUDGE_LOCK = threading.Lock()
 _JUDGES: dict[Path, Judge] = {}
-_OUTCOME = {"timeout": Status.TIMEOUT, "error": Status.ERROR, "memory": Status.MEMORY, "skipped": Status.TIMEOUT}
 
 
 def grade_submission(notebook_path, *, student: str, course, limits: Limits | None = None, workdir,
-                     assignment: str | None = None) -> SubmissionGrade:
+                     assignment: str | None = None, threads: int = 0) -> SubmissionGrade:
     """Grade one student's notebook against the course's tests.
 
     Args:
-        notebook_path: the submitted ``.ipynb``.
+        notebook_path: the submitted ``.ipynb``; a path with no file is a student who handed in nothing.
         student: the student's id (copied into the result).
         course: the course directory (or a loaded :class:`~.course.Course`): source notebook, hidden
             tests and reference all come from it.
@@ -55,6 +53,7 @@ def grade_submission(notebook_path, *, student: str, course, limits: Limits | No
         workdir: a folder this call may use: ``workdir/sandbox`` (the child's only writable folder)
             is recreated and removed.
         assignment: the assignment's folder under ``source/`` (default: the only graded one).
+        threads: TensorFlow threads for the sandbox child (0: TensorFlow's default, every core).
 
     Returns:
         The course's functions in notebook order with status, score and a one-line detail, every
@@ -67,28 +66,47 @@ def grade_submission(notebook_path, *, student: str, course, limits: Limits | No
     limits = limits or Limits()
     if not isinstance(course, courses.Course):
         course = courses.load(Path(course), assignment)
+    if not Path(notebook_path).is_file():
+        return _invalid(student, course, f"no {course.notebook_name} in the student's folder", 0.0)
     try:
         nb = nbformat.read(str(notebook_path), as_version=4)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("it has no list of cells")
     except Exception as exc:  # any unreadable file is the student's: a status, not a crash
-        return _invalid(student, course, f"not a readable notebook: {_one_line(exc)}", time.monotonic() - started)
+        return _invalid(student, course, f"not a readable notebook: {one_line(exc)}", time.monotonic() - started)
     plan = planning.build(nb, course)
-    sandbox = runner.sandbox_folder(Path(workdir), runner.child_env(Path(workdir) / "sandbox"), hide=(course.root,))
+    env = runner.child_env(Path(workdir) / "sandbox", threads)
+    sandbox = runner.sandbox_folder(Path(workdir), env, hide=(course.root,))
     deadline = started + limits.total(len(course.functions))
     try:
-        execution = _execute(plan, course, Path(notebook_path), sandbox, limits, deadline)
+        execution = _execute(plan, course, Path(notebook_path), sandbox, limits, deadline, threads)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
     verdicts = _judge(course, plan, execution)
     return _assemble(student, course, plan, execution, verdicts, time.monotonic() - started)
 
 
+@dataclass(frozen=True)
+class StepOutcome:
+    """How one step of the plan ended (the first child's word on it wins).
+
+    Attributes:
+        status: the one outcome vocabulary (``missing``: its observe step found the function undefined).
+        detail: one line saying why.
+        inherited: the step took its status from the step that caused it (it was never reached, or
+            its function was disqualified): its detail adds nothing to the function's.
+    """
+
+    status: Status
+    detail: str = ""
+    inherited: bool = False
+
+
 @dataclass
 class _Execution:
-    """What the children did: each step's first outcome, each test's record, notes."""
+    """What the children did: each step's outcome, each test's record, notes."""
 
-    outcomes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    outcomes: dict[int, StepOutcome] = field(default_factory=dict)
     records: dict[str, TestRecord | str] = field(default_factory=dict)  # a string: why there is none
     notes: list[str] = field(default_factory=list)
     output: str = ""
@@ -96,17 +114,16 @@ class _Execution:
 
 
 def _execute(plan: planning.Plan, course: courses.Course, notebook: Path, sandbox: Path, limits: Limits,
-             deadline: float) -> _Execution:
+             deadline: float, threads: int = 0) -> _Execution:
     shutil.rmtree(sandbox, ignore_errors=True)
     for sub in ("work", "home", "tmp"):
         (sandbox / sub).mkdir(parents=True)
     shutil.copyfile(notebook, sandbox / "work" / notebook.name)
     execution, output, skip = _Execution(), runner.Output(limits.output_bytes), set()
-    base = {"steps": [s.to_json() for s in plan.steps], **course.sandbox_tests(), "limits": asdict(limits),
-            "max_file_bytes": runner.MAX_FILE_BYTES}
-    env = runner.child_env(sandbox)
+    env = runner.child_env(sandbox, threads)
     while True:
-        child_plan = {**base, "skip": sorted(skip), "observed": sorted(execution.records)}
+        child_plan = ChildPlan(tuple(plan.steps), course.requests(), course.stand_ins, limits, runner.MAX_FILE_BYTES,
+                               frozenset(skip), frozenset(execution.records))
         result = runner.run_child(child_plan, sandbox=sandbox, env=env, limits=limits, deadline=deadline,
                                   output=output, hide=(course.root,))
         _collect(result, plan, execution)
@@ -114,23 +131,22 @@ def _execute(plan: planning.Plan, course: courses.Course, notebook: Path, sandbo
             break
         why = _death(result, limits)
         culprit = result.running
-        if result.killed in ("memory", "processes"):
-            culprit = _blame(result.growth if result.killed == "memory" else result.proc_growth, culprit, plan)
+        if result.killed in (Kill.MEMORY, Kill.PROCESSES):
+            culprit = _blame(result.growth if result.killed is Kill.MEMORY else result.proc_growth, culprit, plan)
         if culprit is None:  # died outside any step: a restart would die the same way
             execution.notes.append(f"the sandbox {why} outside any cell")
             break
-        status = _status_name(result)
-        execution.outcomes.setdefault(culprit, (status, why))
+        execution.outcomes.setdefault(culprit, StepOutcome(result.status, why))
         step = plan.steps[culprit]
-        if step.function is not None and (step.kind == "observe" or step.answer):
-            _disqualify(plan, execution, step.function, status, why, skip)
+        if step.function is not None and (step.kind is StepKind.OBSERVE or step.answer):
+            _disqualify(plan, execution, step.function, result.status, why, skip)
         skip.add(culprit)
-        if result.killed == "total-timeout" or time.monotonic() >= deadline:
+        if result.killed is Kill.TOTAL_TIME or time.monotonic() >= deadline:
             break
     if not result.finished:  # the steps no child reached share the last one's fate
         unreached = [i for i in range(len(plan.steps)) if i not in execution.outcomes and i not in skip]
         for index in unreached:
-            execution.outcomes[index] = (_status_name(result), NOT_REACHED)
+            execution.outcomes[index] = StepOutcome(result.status, NOT_REACHED, inherited=True)
         if unreached:
             execution.notes.append(f"the sandbox {why}; {len(unreached)} later cells/tests never ran")
     execution.output = output.text()
@@ -142,13 +158,14 @@ def _collect(result: runner.Attempt, plan: planning.Plan, execution: _Execution)
     running = None
     for event in result.events:
         step = plan.steps[event.step] if event.step is not None and event.step < len(plan.steps) else None
-        if event.event == "start":
+        if event.kind is EventKind.START:
             running = event.step
-        elif event.event == "end" and step is not None:
-            execution.outcomes.setdefault(event.step, (event.outcome, event.detail))
+        elif event.kind is EventKind.END and step is not None:
+            execution.outcomes.setdefault(event.step, StepOutcome(event.status, event.detail))
             running = None
-        elif event.event == "record":
-            if step is None or event.step != running or step.kind != "observe" or step.test_id in execution.records:
+        elif event.kind is EventKind.RECORD:
+            if step is None or event.step != running or step.kind is not StepKind.OBSERVE \
+                    or step.test_id in execution.records:
                 execution.foreign += 1
             elif event.record is None:
                 execution.records[step.test_id] = event.detail
@@ -174,30 +191,28 @@ def _blame(growth: dict, running: int | None, plan: planning.Plan) -> int | None
     return max(steps, key=growth.get, default=None)
 
 
-def _disqualify(plan, execution, function: str, status: str, why: str, skip: set) -> None:
+def _disqualify(plan, execution, function: str, status: Status, why: str, skip: set) -> None:
     """A function hit a limit in its test or answer cell: its other steps are not run again."""
     for index, step in enumerate(plan.steps):
         if step.function == function:
             skip.add(index)
             if index not in execution.outcomes:
-                execution.outcomes[index] = (status, f"not run: {function} {why}")
-
-
-def _status_name(result: runner.Attempt) -> str:
-    return {"memory": "memory", "processes": "error"}.get(result.killed, "timeout" if result.killed else "error")
+                execution.outcomes[index] = StepOutcome(status, f"not run: {function} {why}", inherited=True)
 
 
 def _death(result: runner.Attempt, limits: Limits) -> str:
-    if result.killed == "memory":
-        return f"went over the memory limit ({limits.memory_mb} MB)"
-    if result.killed == "processes":
-        return f"left too many processes or threads running (the cap is {isolation.MAX_PIDS})"
-    if result.killed == "cell-timeout":
-        return f"ran past the per-cell limit ({limits.cell_timeout:g} s) and ignored the interrupt"
-    if result.killed == "function-timeout":
-        return f"ran past its function's time budget ({limits.function_timeout:g} s) and ignored the interrupt"
-    if result.killed == "total-timeout":
-        return "ran past the whole submission's time limit"
+    """Why the child ended early, in the words of a grade's detail."""
+    if result.killed is not None:
+        return {
+            Kill.MEMORY: f"went over the memory limit ({limits.memory_mb} MB)",
+            Kill.PROCESSES: f"left too many processes or threads running (the cap is {isolation.MAX_PIDS})",
+            Kill.CELL_TIME: f"ran past the per-cell limit ({limits.cell_timeout:g} s) and ignored the interrupt",
+            Kill.FUNCTION_TIME: f"ran past its function's time budget ({limits.function_timeout:g} s) and ignored "
+                                "the interrupt",
+            Kill.TOTAL_TIME: "ran past the whole submission's time limit",
+            Kill.CHANNEL: f"flooded the grader's report channel (over {channel.MAX_TOTAL >> 20} MiB, or a line "
+                          f"over {channel.MAX_LINE >> 20} MiB)",
+        }[result.killed]
     number = isolation.exit_signal(result.returncode)
     if number is not None:
         try:
@@ -232,10 +247,10 @@ def _judge(course: courses.Course, plan: planning.Plan, execution: _Execution) -
 
 def _why_no_record(plan, execution, test_id: str) -> str:
     for index, step in enumerate(plan.steps):
-        if step.test_id == test_id and index in execution.outcomes:
-            outcome, detail = execution.outcomes[index]
-            if outcome in ("timeout", "memory", "skipped", "error") and detail:
-                return f"✗ the test did not run to the end: {detail}"
+        outcome = execution.outcomes.get(index)
+        if step.test_id == test_id and outcome is not None:
+            if outcome.status in (Status.ERROR, Status.TIMEOUT, Status.MEMORY) and outcome.detail:
+                return f"✗ the test did not run to the end: {outcome.detail}"
     return NO_RESULT
 
 
@@ -262,18 +277,19 @@ def _function_grade(function, course, plan, execution, tests) -> FunctionGrade:
         details.append(f"no answer cell with grade_id {function}")
     undefined = False
     for index, step in enumerate(plan.steps):
-        if step.function != function or index not in execution.outcomes:
+        outcome = execution.outcomes.get(index)
+        if step.function != function or outcome is None:
             continue
-        outcome, detail = execution.outcomes[index]
-        if outcome == "undefined":
+        if outcome.status is Status.MISSING:
             undefined = True
-        elif outcome in ("timeout", "memory", "skipped") or (outcome == "error" and (step.answer or step.kind == "observe")):
-            statuses.append(_OUTCOME[outcome])
-            if detail != NOT_REACHED and not detail.startswith("not run: "):
-                details.append(f"{step.where()}: {detail}")
-        elif outcome == "error":  # a cell of the section that grades nothing: worth a note, not a status
-            notes.append(f"{step.where()}: {detail}")
-    raised = _raised(function, course, execution)
+        elif outcome.status in (Status.TIMEOUT, Status.MEMORY) or (
+                outcome.status is Status.ERROR and (step.answer or step.kind is StepKind.OBSERVE)):
+            statuses.append(outcome.status)
+            if not outcome.inherited:
+                details.append(f"{step.where()}: {outcome.detail}")
+        elif outcome.status is Status.ERROR:  # a cell of the section that grades nothing: worth a note, not a status
+            notes.append(f"{step.where()}: {outcome.detail}")
+    raised = _raised(function, plan, execution)
     if raised and not undefined:
         statuses.append(Status.ERROR)
         details.append(f"{function} raised {raised}")
@@ -287,19 +303,24 @@ def _function_grade(function, course, plan, execution, tests) -> FunctionGrade:
     failed = [t.message.splitlines()[0] for t in mine if not t.passed]
     if failed and not details:
         details.append(failed[0])
-    status = next((s for s in PRIORITY if s in statuses), Status.OK)
+    status = max(statuses, default=Status.OK)
     score = sum(t.score for t in mine)
     extra = notes + _setup_failures(plan, execution) + execution.notes if statuses or failed else []
     return FunctionGrade(function, score, sum(t.max_score for t in mine), status, _clip("; ".join(details + extra)))
 
 
-def _raised(function: str, course, execution: _Execution) -> str | None:
-    """The first error the function raised when one of its tests called it ('not defined' aside)."""
-    for test_id, record in execution.records.items():
-        if isinstance(record, TestRecord) and course.test(test_id).function == function:
-            for capture in record.captures:
-                if capture.error and not capture.error.startswith(f"NameError: {function} is not defined"):
-                    return capture.error
+def _raised(function: str, plan: planning.Plan, execution: _Execution) -> str | None:
+    """The first error the function raised when one of its tests called it (a test that found it
+    undefined, status ``missing``, says so elsewhere)."""
+    for index, step in enumerate(plan.steps):
+        record = execution.records.get(step.test_id) if step.kind is StepKind.OBSERVE else None
+        outcome = execution.outcomes.get(index)
+        if step.function != function or not isinstance(record, TestRecord) or (
+                outcome is not None and outcome.status is Status.MISSING):
+            continue
+        for capture in record.captures:
+            if capture.error:
+                return capture.error
     return None
 
 
@@ -307,9 +328,9 @@ def _setup_failures(plan, execution) -> list[str]:
     """Cells before the first answer cell that failed (setup, imports): they may explain any loss."""
     notes = []
     for index, step in enumerate(plan.steps):
-        outcome, detail = execution.outcomes.get(index, ("ok", ""))
-        if step.function is None and outcome in _OUTCOME and detail != NOT_REACHED:
-            notes.append(f"{step.where()}: {detail}")
+        outcome = execution.outcomes.get(index)
+        if step.function is None and outcome is not None and outcome.status is not Status.OK and not outcome.inherited:
+            notes.append(f"{step.where()}: {outcome.detail}")
     return notes
 
 
@@ -318,11 +339,6 @@ def _invalid(student, course, detail, elapsed) -> SubmissionGrade:
     functions = [FunctionGrade(f, 0.0, sum(t.points for t in course.tests if t.function == f), Status.INVALID_NOTEBOOK,
                                _clip(detail)) for f in course.functions]
     return SubmissionGrade(student=student, functions=functions, tests=tests, execution_time=elapsed)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
 
 
 def _clip(text: str, limit: int = 400) -> str:

@@ -7,7 +7,8 @@ Everything the grader grades against comes from the course directory (``--course
   ``solution`` cells) name the graded functions; its graded test cells are the tests, with their
   points and canonical text (to detect tampering); cells tagged ``skip-when-grading`` are cells a
   grade cannot depend on (figures, demos), skipped when a submission leaves them unchanged;
-- ``hidden_tests.py``: what each test cell captures and how it is judged (data only);
+- ``hidden_tests.py``: what each test cell captures and how it is judged (data only: typed
+  entries, :class:`~resnet_signs.grading.hidden.GradedTest`);
 - ``reference.py``: the instructor's implementation, loaded only by the judge.
 
 Parent-side only: this module loads instructor files and never runs next to student code.
@@ -22,23 +23,18 @@ from pathlib import Path
 
 import nbformat
 
-from resnet_signs.checks.cases import BlockCase, ModelCase
 from resnet_signs.checks.cases import StandInSpec
 from resnet_signs.errors import CourseError
+from resnet_signs.grading.hidden import GradedTest
+from resnet_signs.grading.plan import TestRequest, normalise
 
 #: nbgrader-compatible cell tag: a grade cannot depend on this cell (skipped while unchanged).
 SKIP_TAG = "skip-when-grading"
-KINDS = {"public", "values", "structure", "model"}
 _HIDDEN_REGION = re.compile(r"^[^\n]*BEGIN HIDDEN TESTS.*?END HIDDEN TESTS[^\n]*\n?", re.DOTALL | re.MULTILINE)
 
 
 class GradingError(CourseError):
     """The instructor's side of grading is broken (unreadable source notebook, inconsistent tests...)."""
-
-
-def normalise(text: str) -> str:
-    """Cell text as compared for tampering: trailing spaces and blank edge lines do not count."""
-    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()).strip()
 
 
 def released_text(text: str) -> str:
@@ -55,12 +51,12 @@ class TestCell:
     points: float
     hidden: bool
     texts: frozenset[str]  # accepted (normalised) texts: the source's and the release's
-    kind: str
+    kind: str  # resnet_signs.grading.hidden.KINDS
     cases: tuple  # BlockCase / ModelCase
 
-    def to_json(self) -> dict:
+    def request(self) -> TestRequest:
         """What the sandbox needs to capture for this test: no answer, no expected value."""
-        return {"function": self.function, "cases": [case.to_json() for case in self.cases]}
+        return TestRequest(self.function, self.cases)
 
 
 @dataclass(frozen=True)
@@ -83,10 +79,9 @@ class Course:
     def test(self, test_id: str) -> TestCell:
         return next(t for t in self.tests if t.test_id == test_id)
 
-    def sandbox_tests(self) -> dict:
-        """The observing half of every test, as JSON for the sandbox."""
-        return {"tests": {t.test_id: t.to_json() for t in self.tests},
-                "stand_ins": {name: spec.to_json() for name, spec in self.stand_ins.items()}}
+    def requests(self) -> dict[str, TestRequest]:
+        """The observing half of every test, for the sandbox."""
+        return {t.test_id: t.request() for t in self.tests}
 
 
 def _nbgrader(cell) -> dict:
@@ -140,14 +135,20 @@ def _load(root: Path, source: Path, _stamp) -> Course:
         hidden = load_hidden_tests(root)
     except ReferenceNotFound as exc:
         raise GradingError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - the instructor's file: any error in it is one line, not a traceback
+        raise GradingError(f"{root / 'hidden_tests.py'}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
     table = getattr(hidden, "TESTS", None)
     if not isinstance(table, dict):
         raise GradingError(f"{root / 'hidden_tests.py'} defines no TESTS table")
+    wrong = next(((k, v) for k, v in table.items() if not isinstance(v, GradedTest)), None)
+    if wrong is not None:
+        raise GradingError(f"hidden_tests.py: TESTS[{wrong[0]!r}] must be a GradedTest(function, kind, cases), "
+                           f"got {type(wrong[1]).__name__}")
     try:
         nb = nbformat.read(str(source), as_version=4)
     except Exception as exc:  # nbformat raises assorted types for unreadable files
         raise GradingError(f"cannot read the source notebook {source}: {type(exc).__name__}: {exc}") from exc
-    functions = {entry[0] for entry in table.values()}
+    functions = {entry.function for entry in table.values()}
     present = {_nbgrader(c).get("grade_id") for c in nb.cells if _nbgrader(c).get("solution")}
     missing = sorted(functions - present)
     if missing:
@@ -175,17 +176,16 @@ def _load(root: Path, source: Path, _stamp) -> Course:
     return Course(root, source.parent.name, source, tuple(answers), tuple(tests), tuple(ids), frozenset(skip), stand_ins)
 
 
-def _test_cell(source: Path, table: dict, grade_id: str, current: str | None, meta: dict, text: str) -> TestCell:
+def _test_cell(source: Path, table: dict[str, GradedTest], grade_id: str, current: str | None, meta: dict,
+               text: str) -> TestCell:
     if current is None:
         raise GradingError(f"{source}: test cell {grade_id!r} comes before any answer cell")
     if grade_id not in table:
         raise GradingError(f"{source}: test cell {grade_id!r} has no entry in hidden_tests.py")
-    function, kind, cases = table[grade_id]
-    if function != current:
+    entry = table[grade_id]
+    if entry.function != current:
         raise GradingError(f"{source}: test cell {grade_id!r} follows the answer cell {current!r} but hidden_tests.py "
-                           f"says it tests {function!r}")
-    if kind not in KINDS or not cases or not all(isinstance(c, (BlockCase, ModelCase)) for c in cases):
-        raise GradingError(f"hidden_tests.py: {grade_id!r} needs a kind in {sorted(KINDS)} and a list of cases")
+                           f"says it tests {entry.function!r}")
     texts = frozenset({normalise(text), normalise(released_text(text))})
-    return TestCell(grade_id, function, float(meta.get("points", 0)), "BEGIN HIDDEN TESTS" in text, texts, kind,
-                    tuple(cases))
+    return TestCell(grade_id, entry.function, float(meta.get("points", 0)), "BEGIN HIDDEN TESTS" in text, texts,
+                    entry.kind, entry.cases)

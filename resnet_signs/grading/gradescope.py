@@ -144,23 +144,21 @@ def run_autograder(root: Path | None = None) -> int:
     from resnet_signs.grading import course as courses
     from resnet_signs.grading import isolation, reports
     from resnet_signs.grading.jobs import Job, execute
-    from resnet_signs.grading.model import Limits, Status
+    from resnet_signs.grading.model import Limits
 
     root = Path(root) if root else paths.gradescope_root()
     graded = courses.load(root / "source" / COURSE)
     notebook, problem = _find_notebook(root / "submission", graded.notebook_name)
     started = time.monotonic()
-    job = Job("submission", notebook.read_bytes() if notebook else b"", str(graded.root), graded.assignment, Limits())
+    job = Job("submission", notebook.read_bytes() if notebook else None, str(graded.root), graded.assignment, Limits())
     print(isolation.summary(), flush=True)
-    [(_, result)] = list(execute([job]))
-    if isinstance(result, Exception):
-        print(f"the grader failed: {type(result).__name__}: {result}", file=sys.stderr)
+    [(_, grade)] = list(execute([job]))
+    if isinstance(grade, Exception):
+        print(f"the grader failed: {type(grade).__name__}: {grade}", file=sys.stderr)
         return 1
-    grade = reports.grade_from_dict(result)
-    if problem:
-        for f in grade.functions:
-            f.status, f.detail = Status.INVALID_NOTEBOOK, problem
     results = reports.results_json(grade)
+    if problem:  # the core graded "no notebook"; say what was found instead
+        results["output"] += f"\n{problem}"
     results["execution_time"] = round(time.monotonic() - started, 1)
     reports.write_atomic(root / "results" / "results.json", json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print(f"score {results['score']} / {reports.as_number(grade.max_score)}")

@@ -2,7 +2,8 @@
 
 A job carries the notebook's bytes (not its path), so a worker needs no access to the
 submissions folder and never writes next to it: it grades a private copy in its own
-temporary directory and returns the grade as plain data. Only the parent writes outputs.
+temporary directory and returns the core's :class:`~.model.SubmissionGrade` as it is (pickled
+across processes). Only the parent writes outputs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from resnet_signs.errors import UsageError
-from resnet_signs.grading.model import Limits
+from resnet_signs.grading.model import Limits, SubmissionGrade
 
 #: The function that grades one notebook (``module:function``), see docs/CONTRACTS.md.
 DEFAULT_GRADER = "resnet_signs.grading.core:grade_submission"
@@ -30,7 +31,7 @@ class Job:
 
     Attributes:
         student: the real name.
-        notebook: the submitted file's bytes (empty when the student handed in nothing).
+        notebook: the submitted file's bytes; ``None`` when the student handed in nothing.
         course: the course directory (a path valid on the worker).
         assignment: the assignment's id in that course.
         limits: resource limits for the sandbox.
@@ -40,7 +41,7 @@ class Job:
     """
 
     student: str
-    notebook: bytes
+    notebook: bytes | None
     course: str
     assignment: str
     limits: Limits
@@ -48,17 +49,15 @@ class Job:
     threads: int = 0
 
 
-def run_job(job: Job) -> dict:
-    """Grade one submission in a fresh temporary directory; returns the grade as a dict."""
-    from resnet_signs.grading.reports import grade_to_dict
+def run_job(job: Job) -> SubmissionGrade:
+    """Grade one submission in a fresh temporary directory."""
     from resnet_signs.quiet import import_tensorflow
 
     if job.grader == DEFAULT_GRADER:
         from resnet_signs.grading import devices, runner
 
         devices.keep_off_gpu()  # before this process or its zygote starts TensorFlow
-        runner.set_threads(job.threads)
-        runner.prestart(Path(job.course))  # the sandbox's zygote imports TensorFlow while we do
+        runner.prestart(Path(job.course), job.threads)  # the sandbox's zygote imports TensorFlow while we do
         import_tensorflow()
         _limit_threads(job.threads)  # before the core imports it: no native start-up lines on the instructor's terminal
 
@@ -67,12 +66,12 @@ def run_job(job: Job) -> dict:
     with tempfile.TemporaryDirectory(prefix="resnet-signs-grade-") as tmp:
         notebook = Path(tmp) / "submission" / "submission.ipynb"
         notebook.parent.mkdir()
-        notebook.write_bytes(job.notebook)
+        if job.notebook is not None:  # else the core finds no file: a student who handed in nothing
+            notebook.write_bytes(job.notebook)
         workdir = Path(tmp) / "work"
         workdir.mkdir()
-        grade = grade_submission(notebook, student=job.student, course=Path(job.course), assignment=job.assignment,
-                                 limits=job.limits, workdir=workdir)
-    return grade_to_dict(grade)
+        return grade_submission(notebook, student=job.student, course=Path(job.course), assignment=job.assignment,
+                                limits=job.limits, workdir=workdir, threads=job.threads)
 
 
 def _limit_threads(threads: int) -> None:
@@ -119,8 +118,9 @@ def check_scheduler(address: str) -> str:
     return address
 
 
-def execute(jobs: list[Job], *, workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[Job, dict | Exception]]:
-    """Run ``jobs`` and yield ``(job, grade dict or the exception)`` as each one finishes.
+def execute(jobs: list[Job], *, workers: int = 1,
+            scheduler: str | None = None) -> Iterator[tuple[Job, SubmissionGrade | Exception]]:
+    """Run ``jobs`` and yield ``(job, the grade or the exception)`` as each one finishes.
 
     Args:
         jobs: the submissions to grade.
@@ -142,7 +142,7 @@ def execute(jobs: list[Job], *, workers: int = 1, scheduler: str | None = None) 
         yield from _in_processes(jobs, workers)
 
 
-def _in_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict | Exception]]:
+def _in_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, SubmissionGrade | Exception]]:
     # "spawn": workers must not inherit a forked copy of this process's TensorFlow runtime.
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
     try:
@@ -154,7 +154,7 @@ def _in_processes(jobs: list[Job], workers: int) -> Iterator[tuple[Job, dict | E
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _on_dask(jobs: list[Job], address: str) -> Iterator[tuple[Job, dict | Exception]]:
+def _on_dask(jobs: list[Job], address: str) -> Iterator[tuple[Job, SubmissionGrade | Exception]]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 

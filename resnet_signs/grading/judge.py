@@ -8,7 +8,6 @@ the reference's, observed the same way (capture, rebuild, compute) from the cour
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-import resnet_signs
 from resnet_signs import paths
 from resnet_signs.checks import diagnose
 from resnet_signs.checks.capture import capture_test
@@ -24,6 +22,7 @@ from resnet_signs.checks.cases import BlockCase
 from resnet_signs.checks.observe import observe_blocks, observe_models
 from resnet_signs.checks.records import Capture, TestRecord, one_line
 from resnet_signs.grading.course import Course, TestCell
+from resnet_signs.grading.fingerprint import course_files, fingerprint
 
 NO_RESULT = "✗ no result: the test did not run to the end"
 
@@ -42,17 +41,9 @@ class Judge:
         self._expected: dict[str, dict] = _read_cache(self._cache_file()) if self._cache else {}
 
     def cache_key(self) -> str:
-        """Hash of what decides the reference's observations: the course's reference, hidden tests
-        and source notebook, the checks' code, Keras' version and backend."""
-        import keras
-
-        backend = keras.backend.backend()
-        digest = hashlib.sha256(f"{resnet_signs.__version__}|keras {keras.__version__} {backend}|".encode())
-        files = [self.course.root / "reference.py", self.course.root / "hidden_tests.py", self.course.source]
-        files += sorted((Path(resnet_signs.__file__).parent / "checks").glob("*.py"))
-        for path in files:
-            digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"<none>"))
-        return digest.hexdigest()[:24]
+        """The fingerprint of what decides the reference's observations (:mod:`.fingerprint`): the
+        course's reference, hidden tests and source notebook, the checks' code, Keras' version and backend."""
+        return fingerprint(files=course_files(self.course))[:24]
 
     def _cache_file(self) -> Path | None:
         return self._cache / f"expected-{self.cache_key()}.json" if self._cache else None
@@ -60,7 +51,7 @@ class Judge:
     def expected(self, test: TestCell) -> dict:
         """The reference's observation of the test's cases."""
         if test.test_id not in self._expected:
-            from resnet_signs.checks.generate import block_observation, model_observation
+            from resnet_signs.grading.expected import block_observation, model_observation
             from resnet_signs.instructor import load_reference
 
             reference = load_reference(self.course.root)

@@ -11,29 +11,12 @@ import csv
 import html
 import io
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from resnet_signs import i18n
-from resnet_signs.grading.model import FunctionGrade, Status, SubmissionGrade, TestResult
+from resnet_signs.grading.model import Status, SubmissionGrade
 
 GRADES_HEADER = ("student", "function", "score", "max_score", "status")
-
-
-def grade_to_dict(grade: SubmissionGrade) -> dict:
-    """A JSON-able dict of ``grade`` (the inverse of :func:`grade_from_dict`)."""
-    data = asdict(grade)
-    for row in data["functions"]:
-        row["status"] = Status(row["status"]).value
-    return data
-
-
-def grade_from_dict(data: dict) -> SubmissionGrade:
-    """The :class:`SubmissionGrade` that :func:`grade_to_dict` turned into ``data``."""
-    functions = [FunctionGrade(**{**row, "status": Status(row["status"])}) for row in data["functions"]]
-    tests = [TestResult(**row) for row in data["tests"]]
-    rest = {k: v for k, v in data.items() if k not in ("functions", "tests")}
-    return SubmissionGrade(functions=functions, tests=tests, **rest)
 
 
 def as_number(x: float) -> float | int:

@@ -7,7 +7,8 @@ process group with the plan on stdin and the write end of a report pipe
 (psutil) and the step events, and kills the tree when a step outlives its limit (the child's own
 interrupt should have fired), when a function outlives its budget, on a memory overrun or at the
 submission's deadline. Which function pays for a memory overrun is decided by retained growth:
-the section whose steps grew the tree's memory most. Restarts are :mod:`.core`'s business.
+the section whose steps grew the tree's memory most. Why a child was stopped is a :class:`Kill`, which
+maps to the one outcome vocabulary (:class:`~.model.Status`). Restarts are :mod:`.core`'s business.
 """
 
 from __future__ import annotations
@@ -21,13 +22,16 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 import psutil
 
 from resnet_signs import paths
 from resnet_signs.grading import channel, devices, isolation, zygote
-from resnet_signs.grading.model import Limits
+from resnet_signs.grading.channel import Event, EventKind
+from resnet_signs.grading.model import Limits, SectionClock, Status
+from resnet_signs.grading.plan import ChildPlan
 
 #: The parent's own kill comes this long after the child's per-cell interrupt should have fired.
 CELL_GRACE = 5.0
@@ -127,13 +131,29 @@ def _kill_tree(proc) -> None:
             pass
 
 
+class Kill(Enum):
+    """Why the runner stopped a child, and the status the step it charges gets."""
+
+    MEMORY = "memory"  # the tree went over the memory limit
+    PROCESSES = "processes"  # too many processes or threads in its cgroup
+    CELL_TIME = "cell-timeout"  # a step ran past its limit and ignored the interrupt
+    FUNCTION_TIME = "function-timeout"  # ... and past its function's budget
+    TOTAL_TIME = "total-timeout"  # the whole submission's time is up
+    CHANNEL = "channel"  # it flooded the report channel (a line over MAX_LINE or a total over MAX_TOTAL)
+
+    @property
+    def status(self) -> Status:
+        return {Kill.MEMORY: Status.MEMORY, Kill.PROCESSES: Status.ERROR, Kill.CHANNEL: Status.ERROR}.get(
+            self, Status.TIMEOUT)
+
+
 @dataclass
 class Attempt:
     """One child's run: how it ended, its events, and where memory grew.
 
     Attributes:
         returncode: the child's exit status.
-        killed: ``"memory"``, ``"processes"``, ``"cell-timeout"``, ``"function-timeout"``, ``"total-timeout"`` or ``None``.
+        killed: why the runner stopped it, or ``None`` when it ended by itself.
         events: the validated channel events, in order.
         running: the step that started and never ended (the one the child died in), if any.
         growth: step -> resident memory the tree gained while it ran (bytes; the running step's so far).
@@ -142,54 +162,54 @@ class Attempt:
     """
 
     returncode: int | None
-    killed: str | None
-    events: list
+    killed: Kill | None
+    events: list[Event]
     running: int | None
-    growth: dict = field(default_factory=dict)
-    proc_growth: dict = field(default_factory=dict)
-    peak_rss: int = 0
+    growth: dict[int, int] = field(default_factory=dict)
+    proc_growth: dict[int, int] = field(default_factory=dict)
     dropped: int = 0
-    overflow: bool = False
 
     @property
     def finished(self) -> bool:
-        return any(e.event == "done" for e in self.events)
+        return any(e.kind is EventKind.DONE for e in self.events)
+
+    @property
+    def status(self) -> Status:
+        """The status of the step it died in: the kill's, or ``error`` for a crash."""
+        return self.killed.status if self.killed is not None else Status.ERROR
 
 
 class _Watch:
-    """The running step, its start, its limit and each section's time in this child, from the events."""
+    """The running step, its start and limit, and each section's time in this child (a
+    :class:`~.model.SectionClock` kept from the events: the runner trusts no time the child reports)."""
 
     def __init__(self, sections: list, limits: Limits):
-        self.sections, self.limits = sections, limits
+        self.sections, self.clock = sections, SectionClock(limits)
         self.running, self.since, self.limit = None, 0.0, 0.0
-        self.used: dict = {}
         self.rss_at_start, self.growth = 0, {}
         self.procs_at_start, self.proc_growth = 0, {}
 
-    def update(self, event, now: float, rss: int, procs: int = 0) -> None:
-        if event.event == "start" and event.step < len(self.sections):
+    def update(self, event: Event, now: float, rss: int, procs: int = 0) -> None:
+        if event.kind is EventKind.START and event.step < len(self.sections):
             self.running, self.since, self.rss_at_start, self.procs_at_start = event.step, now, rss, procs
-            section = self.sections[event.step]
-            self.limit = self.limits.step_limit(self.used.get(section, 0.0))
-        elif event.event == "end" and event.step == self.running:
-            section = self.sections[event.step]
-            self.used[section] = self.used.get(section, 0.0) + now - self.since
+            self.limit = self.clock.limit(self.sections[event.step])
+        elif event.kind is EventKind.END and event.step == self.running:
+            self.clock.charge(self.sections[event.step], now - self.since)
             self.growth[event.step] = rss - self.rss_at_start
             self.proc_growth[event.step] = procs - self.procs_at_start
             self.running = None
 
-    def overrun(self, now: float) -> str | None:
+    def overrun(self, now: float) -> Kill | None:
         if self.running is None:
             return None
         elapsed = now - self.since
         if elapsed > self.limit + CELL_GRACE:
-            section = self.sections[self.running]
-            used = self.used.get(section, 0.0) + elapsed
-            return "function-timeout" if used > self.limits.function_timeout else "cell-timeout"
+            over = self.clock.over_budget(self.sections[self.running], elapsed)
+            return Kill.FUNCTION_TIME if over else Kill.CELL_TIME
         return None
 
 
-def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline: float, output: Output,
+def run_child(plan: ChildPlan, *, sandbox: Path, env: dict, limits: Limits, deadline: float, output: Output,
               hide=()) -> Attempt:
     """Run one child on ``plan`` until it exits or is killed; ``deadline`` is a ``time.monotonic()`` value.
 
@@ -206,11 +226,11 @@ def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline:
     finally:
         os.close(write_end)
     reader = channel.Reader(read_end).start()
-    feeder = threading.Thread(target=_feed, args=(proc.stdin, json.dumps(plan).encode()), daemon=True)
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, json.dumps(plan.to_json()).encode()), daemon=True)
     feeder.start()
     drain = threading.Thread(target=_drain, args=(proc.stdout, output), daemon=True)
     drain.start()
-    watched, watch = _process(proc.pid), _Watch([s["section"] for s in plan["steps"]], limits)
+    watched, watch = _process(proc.pid), _Watch([s.function for s in plan.steps], limits)
     killed, peak, seen = None, 0, 0
     memory_limit = limits.memory_mb * 1024 * 1024
     while proc.poll() is None:
@@ -223,11 +243,13 @@ def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline:
         for event in new:
             watch.update(event, now, rss, procs)
         if procs >= PROCESS_KILL:  # the next thread or fork fails: whoever runs next would pay
-            killed = "processes"
+            killed = Kill.PROCESSES
+        elif reader.overflow:  # it would block on a full pipe, or die of a broken one: the flooder pays
+            killed = Kill.CHANNEL
         elif rss > memory_limit and _tree_pss(watched) > memory_limit:
-            killed = "memory"
+            killed = Kill.MEMORY
         elif now > deadline:
-            killed = "total-timeout"
+            killed = Kill.TOTAL_TIME
         else:
             killed = watch.overrun(now)
         if killed:
@@ -243,14 +265,15 @@ def run_child(plan: dict, *, sandbox: Path, env: dict, limits: Limits, deadline:
     reader.join(timeout=5)
     proc.stdout.close()
     now = time.monotonic()
+    if killed is None and reader.overflow:  # the child died of the broken pipe before the watch saw it
+        killed = Kill.CHANNEL
     for event in reader.snapshot(seen):
         watch.update(event, now, _tree_rss(watched), procs_at_end)
     if watch.running is not None:
         watch.growth[watch.running] = peak - watch.rss_at_start
         watch.proc_growth[watch.running] = procs_at_end - watch.procs_at_start
     return Attempt(returncode=proc.returncode, killed=killed, events=reader.snapshot(), running=watch.running,
-                   growth=watch.growth, proc_growth=watch.proc_growth, peak_rss=peak, dropped=reader.dropped,
-                   overflow=reader.overflow)
+                   growth=watch.growth, proc_growth=watch.proc_growth, dropped=reader.dropped)
 
 
 _subreaper = False
@@ -285,8 +308,12 @@ def _reap_orphans(sandbox: Path) -> None:
             pass
 
 
-def child_env(sandbox: Path) -> dict:
-    """The child's whole environment: no course path, no secret of the grader's."""
+def child_env(sandbox: Path, threads: int = 0) -> dict:
+    """The child's whole environment: no course path, no secret of the grader's.
+
+    ``threads``: TensorFlow threads for the child (0: TensorFlow's default, every core), so that
+    several workers' children share the cores without oversubscribing them.
+    """
     env = {
         "PATH": paths.executable_path(),
         "HOME": str(sandbox / "home"),
@@ -306,9 +333,9 @@ def child_env(sandbox: Path) -> dict:
         # not whatever the environment's own finder points at, which the sandbox may not show.
         "PYTHONPATH": str(paths.PROJECT_ROOT),
     }
-    if _threads:  # read by TensorFlow and oneDNN when their thread pools start
-        env.update({"TF_NUM_INTRAOP_THREADS": str(_threads), "TF_NUM_INTEROP_THREADS": str(min(_threads, 2)),
-                    "OMP_NUM_THREADS": str(_threads)})
+    if threads:  # read by TensorFlow and oneDNN when their thread pools start
+        env.update({"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(min(threads, 2)),
+                    "OMP_NUM_THREADS": str(threads)})
     if isolation.backend() != "none":  # every process in its namespace is the submission's (strays.py)
         env[paths.SANDBOX_PID_NAMESPACE_ENV] = "1"
     env.update(paths.passed_to_sandbox())
@@ -316,20 +343,11 @@ def child_env(sandbox: Path) -> dict:
     return env
 
 
-_threads = 0
-
-
-def set_threads(threads: int) -> None:
-    """TensorFlow threads for this process's sandbox children (0: TensorFlow's default)."""
-    global _threads
-    _threads = int(threads)
-
-
-def prestart(course_root: Path) -> None:
+def prestart(course_root: Path, threads: int = 0) -> None:
     """Start this process's zygote now (it imports TensorFlow while the caller does its own work)."""
     if paths.use_zygote():
         try:
-            zygote.shared(child_env(Path(course_root) / "unused"), (course_root,))
+            zygote.shared(child_env(Path(course_root) / "unused", threads), (course_root,))
         except (zygote.ZygoteError, OSError):
             pass  # children will start from scratch
 

@@ -122,6 +122,10 @@ class ZygoteError(RuntimeError):
     """The zygote did not start or stopped answering (the runner then starts children directly)."""
 
 
+class ZygoteExited(ZygoteError):
+    """The zygote's process is gone (and the children in its namespace with it)."""
+
+
 class Zygote:
     """The runner's handle on one zygote: its folder (children's sandboxes live under it), its
     process and its socket. One child at a time."""
@@ -180,7 +184,7 @@ class Zygote:
         except (OSError, TimeoutError) as exc:
             raise ZygoteError(f"no answer from the zygote: {exc}") from None
         if not message:
-            raise ZygoteError(f"the zygote exited (see {self.root / 'zygote.log'})")
+            raise ZygoteExited(f"the zygote exited (see {self.root / 'zygote.log'})")
         return json.loads(message)[field]
 
     def close(self) -> None:
@@ -207,9 +211,10 @@ class ForkedChild:
         if self.returncode is None:
             try:
                 self._set(self.zygote._receive(0, "status"))
-            except ZygoteError as exc:
-                if "exited" in str(exc):  # the zygote died, and the child with it (same namespace)
-                    self.returncode = -signal.SIGKILL
+            except ZygoteExited:  # the zygote died, and the child with it (same namespace)
+                self.returncode = -signal.SIGKILL
+            except ZygoteError:
+                pass  # no status yet
         return self.returncode
 
     def wait(self) -> int:

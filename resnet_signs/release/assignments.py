@@ -22,7 +22,7 @@ class Assignment:
         name: notebook name without extension (``Residual_Networks``).
         graded: whether the notebook holds graded cells (the lab does not).
         solution_env: environment variables the worked solution is executed with (the lab's
-            solution shows the full budget, while the notebook itself offers students the quick one).
+            solution shows the full budget, and beside it the quick one the notebook offers students).
     """
 
     id: str
@@ -61,7 +61,7 @@ def _edition(folder: Path, language: str) -> Path:
 ASSIGNMENTS: tuple[Assignment, ...] = (
     Assignment("residual_networks", "Residual_Networks", graded=True),
     Assignment("why_resnets_work", "Why_ResNets_Work", graded=False,
-               solution_env=((paths.LAB_BUDGET_ENV, "full"),)),
+               solution_env=((paths.LAB_BUDGET_ENV, "full,quick"),)),
 )
 
 

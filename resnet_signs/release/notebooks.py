@@ -111,8 +111,11 @@ def strip_solution_markers(nb: NotebookNode, begin: str = "BEGIN SOLUTION", end:
     return nb
 
 
-def replace_dataset_images(nb: NotebookNode, tag: str = DATASET_IMAGES_TAG) -> NotebookNode:
-    """In cells tagged ``tag``, replace image outputs by one note that they are not committed."""
+def replace_dataset_images(nb: NotebookNode, tag: str = DATASET_IMAGES_TAG, language: str = "en") -> NotebookNode:
+    """In cells tagged ``tag``, replace image outputs by one note that they are not committed (in ``language``)."""
+    from resnet_signs import i18n
+
+    note = i18n.gettext(IMAGES_NOT_COMMITTED.strip(), language) + "\n"
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type != "code" or tag not in cell.metadata.get("tags", []):
@@ -122,7 +125,7 @@ def replace_dataset_images(nb: NotebookNode, tag: str = DATASET_IMAGES_TAG) -> N
             if not any(k.startswith("image/") for k in output.get("data", {})):
                 kept.append(output)
             elif not noted:  # the note takes the place of the first image
-                kept.append(nbformat.v4.new_output("stream", name="stdout", text=IMAGES_NOT_COMMITTED))
+                kept.append(nbformat.v4.new_output("stream", name="stdout", text=note))
                 noted = True
         cell.outputs = kept
     return nb

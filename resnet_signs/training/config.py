@@ -44,6 +44,7 @@ class TrainConfig:
     max_steps_per_epoch: int | None = _setting(None, "stop each epoch after this many steps (smoke runs; None = all)")
     seed: int | None = _setting(0, "seed of weights-independent randomness: shuffling, augmentation (None = random)")
     verbose: int = _setting(0, "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch")
+    epoch_log: bool = _setting(False, "print one line per epoch (time, loss, accuracy) in the notebook's language")
 
     def __post_init__(self) -> None:
         positive_ints = ("epochs", "batch_size")

@@ -61,6 +61,22 @@ class _EpochEnd(keras.callbacks.Callback):
             logs["val_loss"] = float(scores["loss"])
             logs["val_accuracy"] = float(scores["accuracy"])
         self.epoch_time_s.append(time.perf_counter() - self._start)
+        if self.config.epoch_log:
+            print(_epoch_line(epoch + 1, self.params.get("epochs", epoch + 1), self.epoch_time_s[-1], logs or {}),
+                  flush=True)
+
+
+def _epoch_line(epoch: int, epochs: int, seconds: float, logs: dict) -> str:
+    """One epoch in the current language (the notebook's): its time, loss and accuracy."""
+    from resnet_signs import i18n
+
+    values = dict(epoch=epoch, epochs=epochs, seconds=f"{seconds:.0f}", loss=f"{logs.get('loss', float('nan')):.4f}",
+                  accuracy=f"{logs.get('accuracy', float('nan')):.4f}")
+    if "val_accuracy" in logs:
+        return i18n.format("epoch {epoch}/{epochs}: {seconds} s; training loss {loss}, accuracy {accuracy}; "
+                           "validation loss {val_loss}, accuracy {val_accuracy}", val_loss=f"{logs['val_loss']:.4f}",
+                           val_accuracy=f"{logs['val_accuracy']:.4f}", **values)
+    return i18n.format("epoch {epoch}/{epochs}: {seconds} s; training loss {loss}, accuracy {accuracy}", **values)
 
 
 def _schedule(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
@@ -89,7 +105,8 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
             ``label_smoothing``, ``augment`` (and ``shift``, ``rotation``, ``zoom``,
             ``brightness``, ``contrast``), ``bn_reestimation`` ("every_epoch", "final",
             "off"), ``bn_reestimation_images``, ``max_steps_per_epoch``, ``seed``,
-            ``verbose``. A smoke run (the notebook under nbgrader) is e.g.
+            ``verbose`` (Keras's own output), ``epoch_log`` (one line per epoch in the
+            notebook's language, after validation). A smoke run (the notebook under nbgrader) is e.g.
             ``epochs=1, max_steps_per_epoch=2, batch_size=8, bn_reestimation_images=16``.
             Unknown keys raise ``UsageError`` naming the key.
 

@@ -32,6 +32,19 @@ def curve_path(model_path: Path) -> Path:
     return Path(model_path).with_suffix(".png")
 
 
+def train_command() -> str:
+    """How to train the pretrained model here: ``make pretrained`` in a checkout, else the CLI it runs."""
+    return "make pretrained" if paths.checkout_root() else "resnet-signs train"
+
+
+def missing_model_line(path: Path) -> str:
+    """The one line :func:`load_pretrained` prints when there is no model, in the current language."""
+    from resnet_signs import i18n
+
+    return i18n.format("no pretrained model at {path}: run `{command}` to train it (the recipe of section 6, "
+                       "from the command line)", path=path, command=train_command())
+
+
 def load_pretrained(path: str | Path | None = None):
     """Load the ResNet-50 trained by ``make pretrained``.
 
@@ -48,7 +61,7 @@ def load_pretrained(path: str | Path | None = None):
     """
     path = Path(path) if path is not None else default_model_path()
     if not path.is_file():
-        print(f"no pretrained model at {path}: run `make pretrained` (about 5-20 min on a CPU) to train it")
+        print(missing_model_line(path))
         return None
     import keras
 
@@ -58,7 +71,7 @@ def load_pretrained(path: str | Path | None = None):
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFileError(
             f"cannot load the pretrained model {path} ({type(exc).__name__}: {reason[:160]}); "
-            "delete it and run `make pretrained` again"
+            f"delete it and run `{train_command()}` again"
         ) from None
     model.compile(loss="categorical_crossentropy", metrics=["accuracy"])
     return model

@@ -14,7 +14,8 @@ from resnet_signs import i18n, paths
 from resnet_signs.checks.records import RecordError, TestRecord
 from resnet_signs.grading import course as courses
 from resnet_signs.grading.judge import Judge, capture_in_process
-from resnet_signs.instructor import load_hidden_tests, run_hidden_test
+from resnet_signs.grading.plain_nbgrader import run_hidden_test
+from resnet_signs.instructor import load_hidden_tests
 
 from . import student_variants as sv
 from .test_public import CONV_MISTAKES, IDENTITY_MISTAKES, RESNET_MISTAKES

@@ -21,12 +21,13 @@ from resnet_signs.checks import diagnose, expected
 from resnet_signs.checks.capture import capture_blocks
 from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES
 from resnet_signs.checks.observe import observe_blocks
-from resnet_signs.instructor import load_hidden_tests, load_reference, run_hidden_test
+from resnet_signs.grading.plain_nbgrader import run_hidden_test
+from resnet_signs.instructor import load_hidden_tests, load_reference
 
 from .test_public import CONV_MISTAKES, IDENTITY_MISTAKES, RESNET_MISTAKES, _rejects
 
 REFERENCE = load_reference()
-HIDDEN = [test_id for test_id, (_, kind, _) in load_hidden_tests().TESTS.items() if kind != "public"]
+HIDDEN = [test_id for test_id, entry in load_hidden_tests().TESTS.items() if entry.kind != "public"]
 PUBLIC_TESTS = {"identity_block": checks.identity_block_test, "convolutional_block": checks.convolutional_block_test}
 
 

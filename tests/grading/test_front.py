@@ -18,14 +18,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from resnet_signs import cli
+from resnet_signs import cli, paths
 from resnet_signs.grading import gradebook
 from resnet_signs.grading.course import load as load_course
 from resnet_signs.grading.api import grade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import find_submissions, safe_slug
-
-from .fake_core import TESTS
 
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = f"{__package__}.fake_core:grade_submission"
@@ -34,6 +32,8 @@ STUB = "def {fn}(*args):\n    raise NotImplementedError()\n"
 BUGGY = "def {fn}(*args):\n    return 2  # BUG\n"
 WEIRD = "Zoë d'Arc, \"=1+1\" <script>"
 BOB_SUBMITTED = "2026-03-01 12:30:00.000000 UTC"
+#: (grade_id, function, points, hidden) of the real course's test cells, which the fake course copies.
+TESTS = [(t.test_id, t.function, t.points, t.hidden) for t in load_course(paths.course_dir()).tests]
 
 
 def _notebook(answers: dict[str, str]) -> nbformat.NotebookNode:
@@ -44,9 +44,10 @@ def _notebook(answers: dict[str, str]) -> nbformat.NotebookNode:
             cells.append(nbformat.v4.new_code_cell(answers[fn], metadata={"nbgrader": {
                 "grade": False, "grade_id": fn, "locked": False, "schema_version": 3, "solution": True,
                 "task": False}}))
-        for test_id, tfn, points, _ in TESTS:
+        for test_id, tfn, points, hidden in TESTS:
             if tfn == fn:
-                cells.append(nbformat.v4.new_code_cell(f"assert {fn}", metadata={"nbgrader": {
+                text = f"### BEGIN HIDDEN TESTS\nassert {fn}\n### END HIDDEN TESTS" if hidden else f"assert {fn}"
+                cells.append(nbformat.v4.new_code_cell(text, metadata={"nbgrader": {
                     "grade": True, "grade_id": test_id, "locked": True, "points": points,
                     "schema_version": 3, "solution": False, "task": False}}))
     return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
@@ -66,7 +67,7 @@ def _answers(template: str, **overrides: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
     """A course directory: the real nbgrader_config.py, hidden tests and reference, and a small source
-    notebook with the same graded cells (the fake core never judges: they name the tests)."""
+    notebook with the same graded cells (the fake core never judges: it reads the tests and points there)."""
     root = tmp_path_factory.mktemp("course")
     for name in ("nbgrader_config.py", "hidden_tests.py", "reference.py"):
         shutil.copy(ROOT / "autograder" / name, root)
@@ -248,6 +249,39 @@ def test_a_grader_crash_is_reported_and_not_cached(graded, course, submissions, 
     assert result.failed == {"bob": "RuntimeError: a bug in the grader"}
     assert not (out / "bob").exists() and "bob" not in {r[0] for r in _rows(out)}
     assert len(_rows(out)) == 1 + 5 * 3
+
+
+def test_a_damaged_record_is_graded_again_never_trusted(graded, course, submissions, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    shutil.copytree(graded["out"], out)
+    path = out / "alice" / "record.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["grade"]["functions"][0]["status"] = "excellent"  # the key still matches
+    path.write_text(json.dumps(record), encoding="utf-8")
+    monkeypatch.setenv("FAKE_CORE_LOG", str(tmp_path / "calls.log"))
+    result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
+                   progress=open(os.devnull, "w"))
+    assert (tmp_path / "calls.log").read_text().splitlines() == ['"alice"'] and len(result.reused) == 5
+    assert (out / "alice" / "record.json").read_bytes() == (graded["out"] / "alice" / "record.json").read_bytes()
+
+
+def test_a_grader_that_returns_something_else_than_a_grade_is_reported(graded, course, submissions, tmp_path):
+    result = grade(submissions, out=tmp_path / "out", course=course, db_url=graded["db"],
+                   grader=f"{__package__}.fake_core:grade_breaking_the_contract", student="alice",
+                   progress=open(os.devnull, "w"))
+    assert result.failed == {"alice": "the grader returned dict, not a SubmissionGrade"}
+    assert not (tmp_path / "out" / "alice").exists()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_job_passes_its_threads_to_the_grader(graded, course, submissions, tmp_path, workers):
+    from resnet_signs.grading.jobs import threads_per_worker
+
+    out = tmp_path / "out"
+    grade(submissions, out=out, course=course, db_url=graded["db"], workers=workers, student="alice",
+          grader=f"{__package__}.fake_core:grade_reporting_threads", progress=open(os.devnull, "w"))
+    record = json.loads((out / "alice" / "record.json").read_text(encoding="utf-8"))
+    assert record["grade"]["output"] == f"threads={threads_per_worker(workers)}"
 
 
 def test_progress_prints_periodic_lines_when_not_a_terminal(tmp_path):

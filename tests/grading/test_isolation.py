@@ -373,9 +373,9 @@ START_THREADS = textwrap.dedent(r"""
 def test_a_step_that_filled_the_process_cap_costs_the_next_step_nothing(name, tmp_path, monkeypatch):
     """The processes a step leaves are gone before the next step starts (issue 19: the fork bomb's
     sleepers made the next function's threads fail, and that function paid)."""
-    from dataclasses import asdict
-
-    from resnet_signs.grading.model import Limits
+    from resnet_signs.grading.channel import EventKind
+    from resnet_signs.grading.model import Limits, Status
+    from resnet_signs.grading.plan import ChildPlan, Step, StepKind
 
     monkeypatch.setattr(isolation, "backend", lambda: name)
     monkeypatch.setenv("RESNET_SIGNS_ZYGOTE", "0")  # one child started directly: no zygote for two steps
@@ -383,14 +383,13 @@ def test_a_step_that_filled_the_process_cap_costs_the_next_step_nothing(name, tm
     for sub in ("work", "home", "tmp"):
         (sandbox / sub).mkdir(parents=True)
     env = {**runner.child_env(sandbox), "ROOM": str(runner.PROCESS_KILL - 60)}
-    steps = [{"kind": "code", "source": FILL_THE_CAP, "section": "identity_block"},
-             {"kind": "code", "source": START_THREADS, "section": "convolutional_block"}]
-    plan = {"steps": steps, "tests": {}, "stand_ins": {}, "limits": asdict(Limits()),
-            "max_file_bytes": runner.MAX_FILE_BYTES, "skip": [], "observed": []}
+    plan = ChildPlan((Step(StepKind.CODE, 0, "identity_block", FILL_THE_CAP),
+                      Step(StepKind.CODE, 1, "convolutional_block", START_THREADS)), {}, {}, Limits(),
+                     runner.MAX_FILE_BYTES)
     output = runner.Output(Limits().output_bytes)
     attempt = runner.run_child(plan, sandbox=sandbox, env=env, limits=Limits(), deadline=time.monotonic() + 120,
                                output=output)
-    ends = {e.step: (e.outcome, e.detail) for e in attempt.events if e.event == "end"}
+    ends = {e.step: (e.status, e.detail) for e in attempt.events if e.kind is EventKind.END}
     assert attempt.finished and attempt.killed is None, (attempt.killed, ends, output.text())
-    assert ends[1] == ("ok", "") and "all threads started" in output.text()
-    assert ends[0][0] == "ok" and ends[0][1].startswith("left ") and "killed before the next step" in ends[0][1]
+    assert ends[1] == (Status.OK, "") and "all threads started" in output.text()
+    assert ends[0][0] is Status.OK and ends[0][1].startswith("left ") and "killed before the next step" in ends[0][1]

@@ -7,14 +7,14 @@ import json
 import os
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from resnet_signs import paths
 from resnet_signs.grading import channel, isolation, runner, zygote
-from resnet_signs.grading.model import Limits
+from resnet_signs.grading.model import Limits, Status
+from resnet_signs.grading.plan import ChildPlan, Step, StepKind
 
 PROBE = r"""
 import json, os, tempfile, sys
@@ -42,19 +42,22 @@ def server():
     server.close()
 
 
+def _plan(code: str) -> ChildPlan:
+    return ChildPlan((Step(StepKind.CODE, 0, None, code),), {}, {}, Limits(), runner.MAX_FILE_BYTES)
+
+
 def _run(server, code: str) -> tuple[int, str]:
     sandbox = server.sandbox()
     for sub in ("work", "home", "tmp"):
         (sandbox / sub).mkdir(parents=True)
-    plan = {"steps": [{"kind": "code", "source": code, "section": None}], "tests": {}, "stand_ins": {},
-            "limits": asdict(Limits()), "max_file_bytes": runner.MAX_FILE_BYTES, "skip": [], "observed": []}
+    plan = _plan(code)
     read_end, write_end = os.pipe()
     try:
         child = runner._fork(server, sandbox, runner.child_env(sandbox), write_end, None)
     finally:
         os.close(write_end)
     reader = channel.Reader(read_end).start()
-    child.stdin.write(json.dumps(plan).encode())
+    child.stdin.write(json.dumps(plan.to_json()).encode())
     child.stdin.close()
     output = child.stdout.read().decode()
     child.stdout.close()
@@ -125,9 +128,7 @@ def test_a_folder_chosen_under_a_zygote_that_dies_before_the_child_starts_still_
             (sandbox / sub).mkdir(parents=True)
         old.proc.kill()
         old.proc.wait()
-        plan = {"steps": [{"kind": "code", "source": "print('PROBE ok')", "section": None}], "tests": {},
-                "stand_ins": {}, "limits": asdict(Limits()), "max_file_bytes": runner.MAX_FILE_BYTES, "skip": [],
-                "observed": []}
+        plan = _plan("print('PROBE ok')")
         output = runner.Output(Limits().output_bytes)
         attempt = runner.run_child(plan, sandbox=sandbox, env=runner.child_env(sandbox), limits=Limits(),
                                    deadline=time.monotonic() + 120, output=output, hide=hide)
@@ -137,3 +138,37 @@ def test_a_folder_chosen_under_a_zygote_that_dies_before_the_child_starts_still_
             zygote._current.close()
             zygote._current = None
 
+
+FLOOD = r"""
+import os, stat
+for name in os.listdir("/proc/self/fd"):
+    fd = int(name)
+    try:
+        if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+            for _ in range(64):
+                os.write(fd, b"z" * (1 << 16))
+    except OSError:
+        pass
+"""
+
+
+def test_a_child_that_floods_the_report_channel_is_stopped_and_its_step_charged(tmp_path, monkeypatch):
+    """Past MAX_TOTAL bytes the reader stops; the runner stops the child and says why (``Kill.CHANNEL``),
+    charging the step that was running, instead of losing its events silently."""
+    monkeypatch.setattr(channel, "MAX_TOTAL", 1 << 20)  # the flood writes 4 MiB
+    hide = (paths.course_dir(),)
+    try:
+        sandbox = runner.sandbox_folder(tmp_path, runner.child_env(tmp_path / "unused"), hide)
+        for sub in ("work", "home", "tmp"):
+            (sandbox / sub).mkdir(parents=True)
+        plan = ChildPlan((Step(StepKind.CODE, 0, None, "x = 1"), Step(StepKind.CODE, 1, None, FLOOD),
+                          Step(StepKind.CODE, 2, None, "print('after')")), {}, {}, Limits(), runner.MAX_FILE_BYTES)
+        output = runner.Output(Limits().output_bytes)
+        attempt = runner.run_child(plan, sandbox=sandbox, env=runner.child_env(sandbox), limits=Limits(),
+                                   deadline=time.monotonic() + 120, output=output, hide=hide)
+        assert attempt.killed is runner.Kill.CHANNEL and attempt.running == 1 and not attempt.finished
+        assert attempt.status is Status.ERROR and "after" not in output.text()
+    finally:
+        if zygote._current is not None:
+            zygote._current.close()
+            zygote._current = None

@@ -65,8 +65,30 @@ def test_every_figure_has_a_caption(notebook):
             )
 
 
-def test_check_messages_use_words_not_colour():
-    """Hints start with ✓/✗ and never carry ANSI colour codes (colour alone says nothing)."""
+def _builds_nothing(X, f, filters, training=True, initializer=None):
+    return X  # a wrong identity block: the check must say so in words
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN", "zh_TW"])
+def test_check_messages_use_words_not_colour(language, capsys):
+    """A check's verdict starts with ✓ or ✗ (a mark and words, in every language) and nothing it prints
+    or shows carries an ANSI colour code (colour alone says nothing)."""
+    from resnet_signs import checks, i18n
+    from resnet_signs.checks.public import CheckFailure
+    from resnet_signs.instructor import load_reference
+
+    ansi = re.compile(r"\x1b\[|\033\[")
+    i18n.use(language)
+    try:
+        checks.identity_block_test(load_reference().identity_block)
+        passed = capsys.readouterr().out
+        with pytest.raises(CheckFailure) as failure:
+            checks.identity_block_test(_builds_nothing)
+        shown = failure.value._render_traceback_()
+    finally:
+        i18n.use(None)  # back to the environment's language
+    assert passed.startswith("✓ identity_block") and len(passed.splitlines()) == 1, passed
+    assert shown[0].startswith("✗ ") and len(shown[0]) > 10, shown
+    assert not ansi.search(passed + "\n".join(shown)), "ANSI colour codes in a check's message"
     source = "".join(p.read_text() for p in (paths.PROJECT_ROOT / "resnet_signs" / "checks").glob("*.py"))
-    assert "✓" in source and "✗" in source
     assert not re.search(r"\\x1b\[|\\033\[|\\u001b\[", source), "ANSI colour codes in the checks' messages"

@@ -80,6 +80,15 @@ def test_every_generated_notebook_says_so(assignment, kind):
     assert "make release" in nb.cells[0].source and source in nb.cells[0].source
 
 
+@pytest.mark.parametrize("language", ["en", "zh_CN", "zh_TW"])
+def test_only_the_graded_release_asks_students_to_write_code_where_it_says_so(language):
+    for assignment in ASSIGNMENTS:
+        nb = _read(assignment.release(ROOT, language))
+        has_stub = any("# YOUR CODE HERE" in c.source for c in nb.cells if c.cell_type == "code")
+        assert has_stub == assignment.graded
+        assert ("`# YOUR CODE HERE`" in nb.cells[0].source) == has_stub, assignment.id
+
+
 def test_release_answer_cells_are_stubs_with_the_course_signatures():
     answers = _answer_cells(_read(GRADED.release(ROOT)))
     assert sorted(answers) == sorted(ANSWERS)
@@ -128,20 +137,22 @@ def test_solution_holds_the_answers_without_hidden_tests_or_dataset_images():
             assert not [o for o in cell.get("outputs", []) if any(k.startswith("image/") for k in o.get("data", {}))]
 
 
-def _json_outputs(nb) -> dict:
-    """``{experiment: summary}`` of every ``application/json`` output of an executed notebook."""
-    return {o["data"]["application/json"]["experiment"]: o["data"]["application/json"]
-            for cell in nb.cells if cell.cell_type == "code"
-            for o in cell.get("outputs", []) if "application/json" in o.get("data", {})}
+def _json_outputs(nb, budget: str) -> dict:
+    """``{experiment: summary}`` of every ``application/json`` output at ``budget`` of an executed notebook."""
+    summaries = [o["data"]["application/json"] for cell in nb.cells if cell.cell_type == "code"
+                 for o in cell.get("outputs", []) if "application/json" in o.get("data", {})]
+    return {s["experiment"]: s for s in summaries if s["budget"] == budget}
 
 
 def test_executed_lab_solution_carries_each_experiments_numbers_as_json():
     lab = next(a for a in ASSIGNMENTS if not a.graded)
-    summaries = _json_outputs(_read(lab.solution(ROOT)))
-    assert set(summaries) == {"depth", "gradients", "extra-block", "shortcuts"}
-    for data in summaries.values():
-        assert data["budget"] == "full", "the committed lab shows the full budget (make release sets it)"
-        assert data["verdicts"] and all(v["text"] for v in data["verdicts"])
+    nb = _read(lab.solution(ROOT))
+    for budget in ("full", "quick"):  # the full budget, and the students' default beside it (make release sets both)
+        summaries = _json_outputs(nb, budget)
+        assert set(summaries) == {"depth", "gradients", "extra-block", "shortcuts"}, budget
+        for data in summaries.values():
+            assert data["verdicts"] and all(v["text"] for v in data["verdicts"])
+    summaries = _json_outputs(nb, "full")
     train_error = summaries["depth"]["train_error"]
     for net in ("plain", "resnet"):
         depths = sorted(map(int, train_error[net]))

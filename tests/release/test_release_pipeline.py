@@ -166,12 +166,12 @@ def test_the_lab_solution_runs_the_full_budget_without_the_smoke_switches(tmp_pa
 
     [lab] = select(["why_resnets_work"])
     [main] = select(["residual_networks"])
-    assert dict(lab.solution_env) == {"RESNET_SIGNS_LAB_BUDGET": "full"} and not main.solution_env
+    assert dict(lab.solution_env) == {"RESNET_SIGNS_LAB_BUDGET": "full,quick"} and not main.solution_env
     monkeypatch.setenv("RESNET_SIGNS_QUICK", "1")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "import os; print(os.environ.get('RESNET_SIGNS_QUICK'), os.environ.get('RESNET_SIGNS_LAB_BUDGET'))")])
     done = executing.execute(nb, workdir=tmp_path, label="t.md", extra_env=dict(lab.solution_env))
-    assert done.cells[0].outputs[0].text == "None full\n"
+    assert done.cells[0].outputs[0].text == "None full,quick\n"
 
 
 def test_cli_check_exits_1_naming_missing_files(released, tmp_path, monkeypatch, capsys):

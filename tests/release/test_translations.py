@@ -41,6 +41,32 @@ def test_translations_use_the_lectures_terms(assignment, language):
     assert problems == []
 
 
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.id)
+def test_the_taiwan_catalogues_are_written_in_taiwan_words(assignment):
+    catalogue = tr.load(tr.catalogue_paths(assignment.markdown(COURSE))["zh_TW"])
+    problems = [f"{key}: {form}" for key, e in catalogue.cells.items() for form in i18n.mainland_forms(e["text"])]
+    assert problems == []
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.id)
+def test_each_language_quotes_in_its_own_style(assignment, language):
+    catalogue = tr.load(tr.catalogue_paths(assignment.markdown(COURSE))[language])
+    problems = [f"{key}: {p}" for key, e in catalogue.cells.items() for p in i18n.quotation_problems(e["text"], language)]
+    assert problems == []
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=lambda a: a.id)
+def test_translations_keep_every_placeholder_of_the_english(assignment, language):
+    from resnet_signs.release import numbers
+
+    catalogue = tr.load(tr.catalogue_paths(assignment.markdown(COURSE))[language])
+    for key, entry in catalogue.cells.items():
+        english, text = (sorted(numbers.PLACEHOLDER.findall(entry[k])) for k in ("en", "text"))
+        assert english == text, key
+
+
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_committed_editions_share_the_graded_cells_and_record_their_language(language):
     graded = next(a for a in ASSIGNMENTS if a.graded)

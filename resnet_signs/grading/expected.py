@@ -1,7 +1,11 @@
-"""``resnet-signs expected``: regenerate the public checks' expected values from the reference.
+"""What the reference does: its observations, made exactly as a student's are (capture, rebuild, compute).
 
-Run it after changing ``autograder/reference.py`` or the public cases; a test fails while
-the committed files and a fresh generation disagree. Instructor side: it loads the reference.
+The judge compares a student's observation of a test's cases with the reference's
+(:func:`block_observation`, :func:`model_observation`); ``resnet-signs expected`` stores the
+reference's observations of the public cases with the package (:func:`write`), for the notebook's
+public checks (:mod:`resnet_signs.checks.expected` reads them). Run it after changing
+``autograder/reference.py`` or the public cases; a test fails while the committed files and a fresh
+generation disagree. Instructor side: it loads the reference (:mod:`resnet_signs.instructor`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 
 from resnet_signs.checks import expected
 from resnet_signs.errors import UsageError
+from resnet_signs.instructor import ReferenceNotFound, load_reference
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file; give a folder for expected.npz and expected.json")
-    from resnet_signs.instructor import ReferenceNotFound
-
     try:
         paths = write(args.out)
     except ReferenceNotFound as exc:
@@ -65,7 +68,6 @@ def model_observation(builder, cases, stand_ins, scope=None) -> dict:
 def compute(reference=None) -> dict[str, dict]:
     """The reference's observations of the public cases, ``{function: observation}``."""
     from resnet_signs.checks.cases import PUBLIC_BLOCK_CASES, PUBLIC_MODEL_CASE, PUBLIC_STAND_INS
-    from resnet_signs.instructor import load_reference
 
     reference = reference or load_reference()
     observations = {

@@ -1,7 +1,9 @@
 """``resnet-signs train``: train the reference ResNet-50 on SIGNS and save model, metrics, curves.
 
 Every :class:`~resnet_signs.training.config.TrainConfig` field is an option (``--epochs``,
-``--learning-rate``, ``--no-augment``...), with the same default and help.
+``--learning-rate``, ``--no-augment``...), with the same default and help. The course maintainer's
+command (``make pretrained``): it loads the reference from the course directory, so it lives outside
+the student-facing :mod:`resnet_signs.training` package, which it drives.
 """
 
 from __future__ import annotations

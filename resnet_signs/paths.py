@@ -43,6 +43,7 @@ QUICK_ENV = "RESNET_SIGNS_QUICK"
 LAB_BUDGET_ENV = "RESNET_SIGNS_LAB_BUDGET"
 NBGRADER_ENV = "NBGRADER_EXECUTION"
 GRADER_GPU_ENV = "RESNET_SIGNS_GRADER_GPU"
+SANDBOX_PID_NAMESPACE_ENV = "RESNET_SIGNS_SANDBOX_PID_NAMESPACE"
 #: Hides every NVIDIA GPU from CUDA, so from TensorFlow, JAX and PyTorch, in a process started with it.
 NO_GPU = {"CUDA_VISIBLE_DEVICES": "-1"}
 
@@ -176,6 +177,12 @@ def gradescope_root() -> Path:
 def isolation_backend() -> str | None:
     """The sandbox backend forced by ``RESNET_SIGNS_ISOLATION`` (``bwrap``, ``unshare``, ``none``), if any."""
     return os.environ.get("RESNET_SIGNS_ISOLATION") or None
+
+
+def sandbox_owns_pid_namespace() -> bool:
+    """Whether this sandbox child has a PID namespace of its own (``RESNET_SIGNS_SANDBOX_PID_NAMESPACE=1``,
+    set by the runner when an isolation backend gives it one): then every process in it is the submission's."""
+    return os.environ.get(SANDBOX_PID_NAMESPACE_ENV) == "1"
 
 
 def grader_gpu_setting() -> str:

@@ -416,6 +416,50 @@ builtins.AssertionError = type("AssertionError", (Exception,), {})
     Variant("judge-huge-nested", "identity_block is 483 layers of nested keras.Sequential models: refused, 0",
             (SetSource(ID, JUDGE_HUGE_NESTED),), {ID: ("ok", 0)}),
 )
+
+# --- isolation (issue 19): what a student's process can reach on the grading machine -----------
+CHEAT_CLASSMATE = '''\
+# Take a classmate's identity_block: search the machine for other copies of this notebook (submission
+# folders, other graders' and sandboxes' folders, home directories) and run the version most of them share.
+import collections, json, os
+_own = {os.path.realpath(_name) for _name in os.listdir(".")}
+_skip = {"proc", "sys", "dev", "usr", "lib", "lib64", "include", "share", "site-packages", "dist-packages",
+         "node_modules", ".git", ".cache", ".pyenv", ".venv"}
+_roots = ["/tmp", "/var/tmp", "/dev/shm", "/home", "/root", "/srv", "/opt", "/mnt", "/work", "/"]
+_roots += [str(_parent) for _parent in __import__("pathlib").Path.cwd().parents]
+_votes, _seen = collections.Counter(), set()
+for _root in _roots:
+    for _folder, _dirs, _files in os.walk(_root):
+        if _folder in _seen:
+            _dirs[:] = []
+            continue
+        _seen.add(_folder)
+        _dirs[:] = [_d for _d in _dirs if _d not in _skip]
+        for _file in _files:
+            _path = os.path.realpath(os.path.join(_folder, _file))
+            if not _file.endswith(".ipynb") or _path in _own:
+                continue
+            try:
+                for _cell in json.load(open(_path, encoding="utf-8"))["cells"]:
+                    _source = "".join(_cell["source"])
+                    if _cell["cell_type"] == "code" and "def identity_block(" in _source \\
+                            and "NotImplementedError" not in _source:
+                        _votes[_source] += 1
+            except Exception:  # not a notebook after all
+                continue
+if not _votes:
+    raise RuntimeError("no classmate's notebook found")
+exec(_votes.most_common(1)[0][0])
+'''
+
+#: Graded under every isolation backend the machine has (tests/grading/test_variants.py): each one
+#: depends on what the student's process can see or start.
+ISOLATION = {"cheat-obfuscated-import", "cheat-load-by-path", "cheat-sys-modules", "cheat-read-course",
+             "cheat-patch-observers", "cheat-forge-channel", "cheat-classmate", "detached-process", "fork-bomb"}
+VARIANTS += (
+    Variant("cheat-classmate", "identity_block taken from a classmate's notebook found on the grading machine",
+            (SetSource(ID, CHEAT_CLASSMATE),), {ID: ("error", 0)}),
+)
 SAMPLES = tuple(v for v in VARIANTS if v.sample)
 
 

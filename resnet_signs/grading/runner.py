@@ -39,9 +39,9 @@ CELL_GRACE = 5.0
 #: code: no ``preexec_fn``, which is unsafe in a threaded parent such as a Dask worker).
 MAX_FILE_BYTES = 512 * 1024 * 1024
 POLL = 0.1
-#: Processes and threads in the child's cgroup at which it is stopped: the step that left the most
-#: running pays (its function gets ``error``), not the next one whose thread creation fails.
-PROCESS_KILL = int(isolation.MAX_PIDS * 0.9)
+#: Processes and threads in the child's cgroup at which it is stopped (the child itself kills what a
+#: step left before the next one starts, :mod:`.strays`; this catches what it cannot: threads).
+PROCESS_KILL = isolation.PROCESS_KILL
 
 #: absl/glog lines TensorFlow prints before it reads TF_CPP_MIN_LOG_LEVEL ("I0000 00:00:... port.cc:153] ...").
 _TF_LOG = re.compile(r"^(?:[IWE]\d{4} \d\d:\d\d:[\d.]+ +\d+ [\w.]+:\d+\] .*|WARNING: All log messages before "
@@ -336,6 +336,8 @@ def child_env(sandbox: Path, threads: int = 0) -> dict:
     if threads:  # read by TensorFlow and oneDNN when their thread pools start
         env.update({"TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": str(min(threads, 2)),
                     "OMP_NUM_THREADS": str(threads)})
+    if isolation.backend() != "none":  # every process in its namespace is the submission's (strays.py)
+        env[paths.SANDBOX_PID_NAMESPACE_ENV] = "1"
     env.update(paths.passed_to_sandbox())
     env.update(devices.for_children())
     return env

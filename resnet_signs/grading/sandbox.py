@@ -81,11 +81,15 @@ def run(plan: ChildPlan, channel: Writer) -> None:
     global _armed
     from resnet_signs.checks.capture import private_copy
     from resnet_signs.checks.records import TestRecord, one_line
+    from resnet_signs import paths
+    from resnet_signs.grading import strays
+    from resnet_signs.grading.isolation import PROCESS_KILL
 
     _configure_tensorflow()
     capture_test = private_copy()  # before any student code: patching the public modules cannot reach it
     shell = _shell_class().instance(colors="nocolor")  # plain tracebacks: the output is read in a report
     namespace = shell.user_ns
+    own_namespace = paths.sandbox_owns_pid_namespace()  # read before any student code
     clock = SectionClock(plan.limits)  # seconds each section has run in this child
     over: set = set()  # sections out of time: their remaining steps do not run
     signal.signal(signal.SIGALRM, _on_alarm)
@@ -122,6 +126,10 @@ def run(plan: ChildPlan, channel: Writer) -> None:
         finally:
             _armed = False
             setitimer(ITIMER_REAL, 0)
+        # What the step left is gone before the next step starts (resnet_signs.grading.strays); the step
+        # pays for the wait: at least strays.WAIT, else the time it has left.
+        killed, remaining = strays.end(own_namespace, max(strays.WAIT, limit - (time.monotonic() - started)))
+        crowd = strays.hold_while_crowded(PROCESS_KILL)
         clock.charge(section, time.monotonic() - started)
         if isinstance(error, CellTimeout):
             status, detail = Status.TIMEOUT, f"ran past its time limit ({limit:.0f} s)"
@@ -129,6 +137,12 @@ def run(plan: ChildPlan, channel: Writer) -> None:
                 over.add(section)  # a function's test or answer cell hung: its other tests would hang too
         elif error is not None:
             status, detail = (Status.ERROR if status is Status.OK else status), one_line(error)
+        if (remaining or crowd >= PROCESS_KILL) and status is Status.OK:
+            status = Status.ERROR
+            detail = (f"left {remaining} processes that would not exit" if remaining
+                      else f"left {crowd} threads running")
+        elif killed and status is Status.OK:
+            detail = f"left {killed} processes running (killed before the next step)"
         sys.stdout.flush()
         sys.stderr.flush()
         if record is not None:

@@ -52,6 +52,7 @@ def _preload() -> None:
     import resnet_signs.grading.channel  # noqa: F401
     import resnet_signs.grading.model  # noqa: F401
     import resnet_signs.grading.sandbox  # noqa: F401
+    import resnet_signs.grading.strays  # noqa: F401
 
 
 def _dumpable(flag: int) -> None:
@@ -265,10 +266,26 @@ def shared(env: dict, hide: tuple = ()) -> Zygote:
     return _current
 
 
+def _importable_for_every_child(entry: str) -> bool:
+    """Whether ``entry`` may stay on the import path the children inherit.
+
+    Every child can write what the zygote can (its folder; inside the isolation, its ``/tmp``): a
+    module one student planted on the import path would run in the next one's notebook. ``python -m``
+    put the working folder (``<zygote folder>/work``) first; inside the isolation an entry may also be
+    missing (creatable) or writable where the view did not bind it read-only.
+    """
+    from resnet_signs import paths
+
+    if not entry or not os.path.exists(entry) or Path(entry).resolve().is_relative_to(Path.cwd().resolve().parent):
+        return False
+    return not (paths.sandbox_owns_pid_namespace() and os.access(entry, os.W_OK))  # without one, all is writable
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="resnet_signs.grading.zygote")
     parser.add_argument("--socket", type=int, required=True, help="file descriptor of the runner's Unix socket")
     args = parser.parse_args(argv[1:])
+    sys.path[:] = [entry for entry in sys.path if _importable_for_every_child(entry)]
     serve(socket.socket(fileno=args.socket))
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -50,6 +51,56 @@ PROBE = textwrap.dedent(r"""
 """)
 
 
+#: Walks the child's whole filesystem (but the pseudo-filesystems and the folders it may read) and
+#: lists every file found: nothing of the machine may exist in there but what the view binds.
+WALK = textwrap.dedent(r"""
+    import json, os, sys
+    allowed = set(sys.argv[1:])
+    found = []
+    for folder, dirs, files in os.walk("/"):
+        if folder in ("/proc", "/sys", "/dev"):
+            dirs[:] = []
+            continue
+        dirs[:] = [d for d in dirs if os.path.join(folder, d) not in allowed]
+        found += [os.path.join(folder, f) for f in files]
+    print(json.dumps(found))
+""")
+
+#: What a student running as the grader's user (root here) could change on the machine.
+WALLS = textwrap.dedent(r"""
+    import glob, json, os
+    seen = {}
+    def writable(path):
+        try:
+            with open(path, "r+b"):  # opened for writing, nothing written
+                return True
+        except OSError:
+            return False
+    seen["cgroup_procs"] = [p for p in glob.glob("/sys/fs/cgroup/**/cgroup.procs", recursive=True) if writable(p)]
+    seen["sysctl"] = [p for p in ("/proc/sys/kernel/core_pattern", "/proc/sys/vm/swappiness") if writable(p)]
+    seen["root_or_dev"] = []
+    for folder in ("/", "/dev", "/usr", "/etc"):
+        try:
+            open(os.path.join(folder, "planted"), "w").close()
+            seen["root_or_dev"].append(folder)
+        except OSError:
+            pass
+    def fill(path):
+        try:
+            with open(path, "wb") as f:
+                for _ in range(80):
+                    f.write(b"x" * (1 << 20))
+            return "unbounded"
+        except OSError as exc:
+            return exc.strerror
+        finally:
+            if os.path.exists(path):
+                os.remove(path)
+    seen["tmp_80mb"], seen["shm_80mb"] = fill("/tmp/fill"), fill("/dev/shm/fill")
+    print(json.dumps(seen))
+""")
+
+
 def _backends():
     for name in ("bwrap", "unshare"):
         works = isolation.works(name)
@@ -59,7 +110,7 @@ def _backends():
 
 def _run_inside(name: str, tmp_path: Path, code: str, *args: str, hide=()) -> subprocess.CompletedProcess:
     sandbox = tmp_path / "sandbox"
-    (sandbox / "work").mkdir(parents=True)
+    (sandbox / "work").mkdir(parents=True, exist_ok=True)
     argv = isolation._WRAPPERS[name]([sys.executable, "-c", code, *args], sandbox, hide)
     return subprocess.run(argv, cwd=sandbox / "work", capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(sandbox)})
@@ -92,6 +143,72 @@ def test_a_course_elsewhere_is_hidden_too(name, tmp_path):
     result = _run_inside(name, tmp_path, code, str(course), hide=(course,))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+@pytest.fixture
+def classmates(tmp_path):
+    """A classmate's notebook wherever one may lie while grading runs: another worker's grading folder,
+    another zygote's sandbox, the submissions folder next to ours, /var/tmp, the home directory."""
+    import tempfile
+
+    folders = [Path(tempfile.mkdtemp(prefix="resnet-signs-grade-")), Path(tempfile.mkdtemp(prefix="resnet-signs-zygote-")),
+               Path(tempfile.mkdtemp(prefix="resnet-signs-probe-", dir="/var/tmp"))]
+    planted = [folders[0] / "submission" / "submission.ipynb", folders[1] / "s-0123456789ab" / "work" / "classmate.ipynb",
+               folders[2] / "alice.ipynb", tmp_path / "submitted" / "alice" / "Residual_Networks.ipynb",
+               Path.home() / f".resnet-signs-probe-{os.getpid()}.ipynb"]
+    for path in planted:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text('{"cells": [{"source": "def identity_block(X, f, filters): ..."}]}')
+    yield planted
+    planted[-1].unlink()
+    for folder in folders:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("name", _backends())
+def test_nothing_of_the_machine_is_there_but_the_environment_the_package_the_data_and_its_folder(
+        name, tmp_path, classmates):
+    sandbox = (tmp_path / "sandbox").resolve()
+    (sandbox / "work" / "own.ipynb").parent.mkdir(parents=True)
+    (sandbox / "work" / "own.ipynb").write_text("{}")
+    allowed = ["/usr", "/etc", *map(str, isolation.visible_folders()), str(sandbox)]
+    result = _run_inside(name, tmp_path, WALK, *allowed)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []  # not even the classmates' notebooks planted outside
+    assert all(path.exists() for path in classmates)
+
+
+@pytest.mark.parametrize("name", _backends())
+def test_the_child_can_change_nothing_of_the_machine_and_its_temporary_folders_are_small(name, tmp_path):
+    """It runs as the grader's user (root here) in its user namespace: what a real uid 0 could
+    write must be read-only in there, and its in-memory folders bounded."""
+    limit = isolation.ProcessLimit.create()
+    try:
+        sandbox = tmp_path / "sandbox"
+        (sandbox / "work").mkdir(parents=True)
+        argv = isolation._WRAPPERS[name]([sys.executable, "-c", WALLS], sandbox)
+        result = subprocess.run(limit.enter(argv) if limit else argv, cwd=sandbox / "work", capture_output=True,
+                                text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": str(sandbox)})
+    finally:
+        if limit:
+            limit.kill_all()
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"cgroup_procs": [], "sysctl": [], "root_or_dev": [],
+                                         "tmp_80mb": "No space left on device", "shm_80mb": "No space left on device"}
+
+
+def test_a_link_left_in_the_sandbox_does_not_change_what_the_next_child_sees(tmp_path):
+    """An earlier child of the same submission may leave anything in its folder, where the unshare
+    fallback builds the next child's root."""
+    if not isolation.works("unshare"):
+        pytest.skip(f"unshare does not work here: {isolation.why_not('unshare')}")
+    (tmp_path / "sandbox").mkdir()
+    (tmp_path / "sandbox" / ".root").symlink_to("/")
+    course = paths.course_dir()
+    code = "import os, sys; print(os.path.exists(os.path.join(sys.argv[1], 'reference.py')), os.listdir('/'))"
+    result = _run_inside("unshare", tmp_path, code, str(course))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("False") and not (tmp_path / "sandbox" / ".root").exists()
 
 
 @pytest.mark.parametrize("name", _backends())
@@ -182,3 +299,97 @@ def test_require_isolation_refuses_to_grade_without_namespaces(monkeypatch, tmp_
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--require-isolation: no namespaces for the sandbox" in lines[0], result.stderr
+
+
+LEAVE_PROCESSES = textwrap.dedent(r"""
+    import os, sys, time
+    for _ in range(20):
+        if os.fork() == 0:
+            time.sleep(300)
+            os._exit(0)
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:  # detached and orphaned: found by its namespace, not as a descendant
+        os.setsid()
+        if os.fork() == 0:
+            os.dup2(os.open(os.devnull, os.O_RDWR), 1)
+            os.dup2(1, 2)
+            os.write(write_end, str(os.getpid()).encode())
+            time.sleep(300)
+            os._exit(0)
+        os._exit(0)
+    orphan = os.read(read_end, 20).decode()
+    from resnet_signs.grading import strays
+    own_namespace = sys.argv[1] == "namespace"
+    killed, remaining = strays.end(own_namespace)
+    print(killed, remaining, len(strays.left(own_namespace)), orphan)
+""")
+
+
+@pytest.mark.parametrize("name", _backends())
+def test_what_a_step_left_is_killed_and_reaped_in_the_sandbox(name, tmp_path):
+    result = _run_inside(name, tmp_path, LEAVE_PROCESSES, "namespace")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:3] == ["21", "0", "0"]  # 20 children and the orphan (its parent exited)
+
+
+def test_without_a_namespace_only_descendants_are_killed(tmp_path):
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    result = subprocess.run([sys.executable, "-c", LEAVE_PROCESSES, "descendants"], capture_output=True, text=True,
+                            timeout=60, cwd=paths.PROJECT_ROOT)
+    try:
+        assert result.returncode == 0, result.stderr
+        killed, remaining, left, orphan = map(int, result.stdout.split())
+        assert (killed, remaining, left) == (20, 0, 0)  # the orphan is the runner's business (a subreaper)
+        assert bystander.poll() is None and psutil.pid_exists(orphan)
+    finally:
+        bystander.kill()
+        bystander.wait()
+        if result.stdout.split():
+            os.kill(int(result.stdout.split()[-1]), 9)
+
+
+FILL_THE_CAP = textwrap.dedent(r"""
+    import os, time
+    room = int(os.environ["ROOM"]) - len(os.listdir("/proc/self/task"))
+    for _ in range(room):  # sleepers up to just under the point where the runner stops the child
+        if os.fork() == 0:
+            time.sleep(300)
+            os._exit(0)
+""")
+START_THREADS = textwrap.dedent(r"""
+    import threading, time
+    threads = [threading.Thread(target=time.sleep, args=(0.5,)) for _ in range(128)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    print("all threads started")
+""")
+
+
+@needs_cgroup
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _backends())
+def test_a_step_that_filled_the_process_cap_costs_the_next_step_nothing(name, tmp_path, monkeypatch):
+    """The processes a step leaves are gone before the next step starts (issue 19: the fork bomb's
+    sleepers made the next function's threads fail, and that function paid)."""
+    from resnet_signs.grading.channel import EventKind
+    from resnet_signs.grading.model import Limits, Status
+    from resnet_signs.grading.plan import ChildPlan, Step, StepKind
+
+    monkeypatch.setattr(isolation, "backend", lambda: name)
+    monkeypatch.setenv("RESNET_SIGNS_ZYGOTE", "0")  # one child started directly: no zygote for two steps
+    sandbox = tmp_path / "sandbox"
+    for sub in ("work", "home", "tmp"):
+        (sandbox / sub).mkdir(parents=True)
+    env = {**runner.child_env(sandbox), "ROOM": str(runner.PROCESS_KILL - 60)}
+    plan = ChildPlan((Step(StepKind.CODE, 0, "identity_block", FILL_THE_CAP),
+                      Step(StepKind.CODE, 1, "convolutional_block", START_THREADS)), {}, {}, Limits(),
+                     runner.MAX_FILE_BYTES)
+    output = runner.Output(Limits().output_bytes)
+    attempt = runner.run_child(plan, sandbox=sandbox, env=env, limits=Limits(), deadline=time.monotonic() + 120,
+                               output=output)
+    ends = {e.step: (e.status, e.detail) for e in attempt.events if e.kind is EventKind.END}
+    assert attempt.finished and attempt.killed is None, (attempt.killed, ends, output.text())
+    assert ends[1] == (Status.OK, "") and "all threads started" in output.text()
+    assert ends[0][0] is Status.OK and ends[0][1].startswith("left ") and "killed before the next step" in ends[0][1]

@@ -34,6 +34,10 @@ LIMITS = {"timeout": 30, "memory_mb": 3000}
 #: The fork bomb is bounded (2000 sleeping processes) but only a pids cgroup makes it cheap to survive.
 NEEDS_CGROUP = {"fork-bomb"}
 RUNNABLE = [v for v in make_samples.VARIANTS if v.name not in NEEDS_CGROUP or isolation.ProcessLimit.available()]
+#: The variants whose grade depends on the isolation (make_samples.ISOLATION) are graded once more under
+#: every other backend that works here, in one extra run (the whole suite twice would double its time).
+OTHER_BACKENDS = [b for b in ("bwrap", "unshare") if b != isolation.backend() and isolation.works(b)]
+ISOLATED = [v for v in RUNNABLE if v.name in make_samples.ISOLATION]
 
 
 def _param(variant):
@@ -69,6 +73,32 @@ def graded(variants, tmp_path_factory, tf32):
             "tf32_processes": tf32.installed_pids(log)}
 
 
+@pytest.fixture(scope="module")
+def graded_elsewhere(variants, tmp_path_factory) -> dict:
+    """The isolation variants graded under each other backend: ``{backend: {student: grade}}``."""
+    folder = tmp_path_factory.mktemp("isolation-variants")
+    for variant in ISOLATED:
+        shutil.copytree(variants / variant.name, folder / variant.name)
+    grades = {}
+    for backend in OTHER_BACKENDS:
+        work = tmp_path_factory.mktemp(f"graded-{backend}")
+        saved = os.environ.get("RESNET_SIGNS_ISOLATION")
+        os.environ["RESNET_SIGNS_ISOLATION"] = backend  # the spawned workers inherit it
+        isolation.backend.cache_clear()
+        try:
+            result = grade(folder, out=work / "out", workers=2, db_url=f"sqlite:///{work / 'gradebook.db'}",
+                           progress=open(os.devnull, "w"), **LIMITS)
+        finally:
+            if saved is None:
+                os.environ.pop("RESNET_SIGNS_ISOLATION")
+            else:
+                os.environ["RESNET_SIGNS_ISOLATION"] = saved
+            isolation.backend.cache_clear()
+        assert not result.failed
+        grades[backend] = {g.student: g for g in result.grades}
+    return grades
+
+
 def test_the_committed_samples_are_in_sync_with_the_source_notebook():
     assert make_samples.main(["--check"]) == 0, "run: python autograder/samples/make_samples.py --update"
 
@@ -80,6 +110,31 @@ def test_every_variant_gets_its_expected_grade(graded, variant):
     grade = graded["grades"][variant.name]
     got = {f.function: (f.status.value, f.score) for f in grade.functions}
     assert got == variant.grades(FUNCTIONS), [f.detail for f in grade.functions]
+
+
+def _other_backends():
+    if OTHER_BACKENDS:
+        return OTHER_BACKENDS
+    return [pytest.param("other", marks=pytest.mark.skip(reason=f"only {isolation.backend()} works here"))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", _other_backends())
+@pytest.mark.parametrize("variant", [pytest.param(v, id=v.name) for v in ISOLATED])
+def test_the_isolation_variants_get_their_grade_under_every_backend(graded_elsewhere, backend, variant):
+    """Issue 19: a notebook that found a classmate's submission under the unshare fallback scored 9/9."""
+    grade = graded_elsewhere[backend][variant.name]
+    got = {f.function: (f.status.value, f.score) for f in grade.functions}
+    assert got == variant.grades(FUNCTIONS), [f.detail for f in grade.functions]
+    tool = {"bwrap": "bubblewrap", "unshare": "unshare"}[backend]
+    assert any(note.startswith(f"{tool}: only the Python environment") for note in grade.isolation), grade.isolation
+
+
+@pytest.mark.slow
+def test_no_process_outlives_grading_under_every_backend(graded_elsewhere):
+    survivors = [p.pid for p in psutil.process_iter(["cmdline"])
+                 if any(make_samples.ORPHAN_MARK in part for part in (p.info["cmdline"] or []))]
+    assert survivors == []
 
 
 @pytest.mark.slow

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from resnet_signs import paths
-from resnet_signs.grading import channel, runner, zygote
+from resnet_signs.grading import channel, isolation, runner, zygote
 from resnet_signs.grading.model import Limits, Status
 from resnet_signs.grading.plan import ChildPlan, Step, StepKind
 
@@ -75,6 +76,28 @@ def test_a_forked_child_gets_its_own_folder_and_environment(server):
     assert report["cuda_visible_devices"] == "-1"  # no GPU for student code on a shared server (devices.py)
     assert "resnet_signs.grading.zygote" in report["zygote_cmdline"]  # the pid probed below is the zygote's
     assert not report["zygote_memory"] and not report["zygote_fds"]  # the zygote is not dumpable
+
+
+def test_a_module_one_child_plants_in_the_zygote_folder_is_not_imported_by_the_next(server):
+    """Every child of a zygote can write what the zygote can (its folder, its /tmp): nothing there may be
+    on the next student's import path, where ``python -m`` put the zygote's working folder."""
+    if isolation.backend() == "none":
+        pytest.skip("without isolation a child can write the environment itself")
+    plant = ("import os, sys\n"
+             "folder = os.path.dirname(os.path.dirname(os.getcwd()))  # <zygote folder>/s-.../work\n"
+             "for entry in [*sys.path, os.path.join(folder, 'work')]:\n"
+             "    try:\n"
+             "        open(os.path.join(entry or '.', 'planted_by_a_classmate.py'), 'w').write('print(\"PLANTED\")')\n"
+             "    except OSError:\n"
+             "        pass\n")
+    try:
+        code, output, _ = _run(server, plant)
+        assert code == 0, output
+        code, output, _ = _run(server, "try:\n    import planted_by_a_classmate\nexcept ImportError:\n    print('PROBE clean')")
+        assert code == 0 and "PROBE clean" in output and "PLANTED" not in output, output
+    finally:  # were the walls broken, the plant would be in this environment: never leave it there
+        for entry in [*sys.path, str(server.root / "work")]:
+            Path(entry or ".", "planted_by_a_classmate.py").unlink(missing_ok=True)
 
 
 def test_a_child_that_kills_the_zygote_ends_its_own_run_and_the_next_gets_a_new_zygote(server):

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
+#: Debian's Chromium (`make browser-deps`); Playwright never downloads a browser of its own.
+CHROMIUM = Path(os.environ.get("RESNET_SIGNS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]  # fmt: skip
 _EMULATION = Path(__file__).parent / "tf32" / "tf32_emulation.py"
 
 
@@ -26,3 +33,23 @@ def tf32():
     """The TensorFloat-32 emulation module (tests/tf32/tf32_emulation.py): ``tf32.installed()`` rounds as an
     NVIDIA GPU does in this process, ``tf32.environment()`` in the processes a test starts."""
     return _load_tf32_emulation()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Debian Chromium, or a skip that says what is missing.
+
+    One per session, shared by tests/browser and tests/hub: Playwright's sync API refuses to start
+    while another instance of it is running in the process.
+    """
+    if not CHROMIUM.is_file():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run `make browser-deps` (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests need the playwright Python package: run `make install`")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()

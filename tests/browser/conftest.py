@@ -1,8 +1,8 @@
 """Browser tests: a real JupyterLab driven through Playwright and Debian's Chromium.
 
-Chromium comes from the system package manager (``make browser-deps``); Playwright never
-downloads a browser of its own. Where Chromium or Playwright is missing, every test here
-is skipped with a message naming what is missing.
+The ``browser`` fixture (tests/conftest.py) is shared with the JupyterHub test: Playwright's
+sync API allows one instance per process. Where Chromium or Playwright is missing, every test
+here is skipped with a message naming what is missing.
 """
 
 from __future__ import annotations
@@ -15,31 +15,6 @@ import pytest
 
 from resnet_signs import lab, paths
 
-CHROMIUM = Path(os.environ.get("RESNET_SIGNS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]  # fmt: skip
-#: Screenshots of every step; `make screenshots` copies three of them into docs/.
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "output" / "browser"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """A headless Debian Chromium, or a skip that says what is missing."""
-    if not CHROMIUM.is_file():
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM}: run `make browser-deps` (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("browser tests need the playwright Python package: run `make install`")
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture()
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -47,6 +22,8 @@ def page(browser):
     pg.set_default_timeout(60_000)
     yield pg
     context.close()
+#: Screenshots of every step; `make screenshots` copies three of them into docs/.
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "output" / "browser"
 
 
 @pytest.fixture(scope="session")

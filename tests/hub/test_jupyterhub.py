@@ -47,7 +47,6 @@ from .courses import ASSIGNMENT, NOTEBOOK
 
 pytestmark = [pytest.mark.hub, pytest.mark.slow]
 
-CHROMIUM = Path(os.environ.get("RESNET_SIGNS_CHROMIUM", "/usr/bin/chromium"))
 OUTPUT = paths.PROJECT_ROOT / "tests" / "output" / "hub"
 #: Each student's answers come from a sample submission: what they should score, and whether the
 #: public check of convolutional_block shows a hint.
@@ -76,13 +75,14 @@ class Site:
 
 
 @pytest.fixture(scope="module")
-def site():
-    """Throwaway users, the generated configuration, a running hub; all removed afterwards."""
+def site(browser):
+    """Throwaway users, the generated configuration, a running hub; all removed afterwards.
+
+    Asks for the shared ``browser`` first, so that a missing Chromium skips before any hub starts.
+    """
     reason = machine.missing()
     if reason:
         pytest.skip(reason)
-    if not CHROMIUM.is_file():
-        pytest.skip(f"the JupyterHub test needs Chromium at {CHROMIUM}: run `make browser-deps`")
     started = time.monotonic()
     uids = []
     with contextlib.ExitStack() as stack:
@@ -121,19 +121,6 @@ def keep_logs(base: Path) -> None:
                       (base / "course" / ".watch" / "worker.log", "worker.log")):
         if log.is_file():
             shutil.copyfile(log, OUTPUT / name)
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    from playwright.sync_api import sync_playwright
-
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
 
 
 def login(browser, site: Site, user: machine.User):

@@ -268,7 +268,7 @@ def _training(steps: int, batch: int = 32) -> dict:
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
     steps = min(steps, len(x) // batch)
     timings = []
-    for epoch in range(2):  # the first includes tracing/compilation
+    for _ in range(2):  # the first includes tracing/compilation
         started = time.perf_counter()
         history = model.fit(x, y, batch_size=batch, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=True)
         timings.append(time.perf_counter() - started)
@@ -328,7 +328,8 @@ def _run_backend(backend: str, expected_file: Path, train_steps: int, timeout: f
                    "--train-steps", str(train_steps), "--out", str(out)] + (["--small"] if small else [])
         command += ["--emulate-tf32"] if emulate_tf32 else []
         try:
-            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+            result = subprocess.run(command, env=env, check=False, capture_output=True, text=True, timeout=timeout,
+                                    cwd=ROOT)
         except subprocess.TimeoutExpired:
             return {"failed": f"ran longer than {timeout:g} s"}
         if result.returncode != 0 or not out.is_file():
@@ -351,14 +352,16 @@ def summary(report: dict) -> list[str]:
             if where in next(iter(reference.values())):
                 passed = sum(r[where]["passed"] for r in reference.values())
                 worst = max(r[where]["deviation"] for r in reference.values())
-                lines.append(f"  reference passes {passed}/{len(reference)} tests {what}; largest deviation {worst:.1e}")
+                lines.append(f"  reference passes {passed}/{len(reference)} tests {what}; "
+                             f"largest deviation {worst:.1e}")
         lines += [
-                  f"  public checks on the reference: "
+                  "  public checks on the reference: "
                   + ", ".join(f"{k} {'✓' if v['passed'] else '✗'}" for k, v in result["public_checks"].items()),
                   f"  mistakes failing: {sum(m['fails'] for m in mistakes)}/{len(mistakes)}, "
                   f"named by their hint: {sum(m['named'] for m in mistakes)}/{len(mistakes)}",
-                  "  public identity check: " + ", ".join(f"{k} {v['seconds'] * 1000:.0f} ms (deviation {v['deviation']:.1e})"
-                                                          for k, v in result["options"].items())]
+                  "  public identity check: "
+                  + ", ".join(f"{k} {v['seconds'] * 1000:.0f} ms (deviation {v['deviation']:.1e})"
+                              for k, v in result["options"].items())]
         if result.get("training"):
             t = result["training"]
             lines.append(f"  training: {t['steps']} steps of {t['batch_size']}: first epoch {t['first_epoch_s']} s, "
@@ -394,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
         if expected_file is None:
             expected_file = Path(tmp) / "expected.json"
             result = subprocess.run([sys.executable, "-m", "benchmarks.gpu", "--write-expected", str(expected_file)],
-                                    cwd=ROOT, env={**os.environ, "KERAS_BACKEND": "tensorflow"}, capture_output=True,
+                                    cwd=ROOT, env={**os.environ, "KERAS_BACKEND": "tensorflow"}, check=False,
+                                    capture_output=True,
                                     text=True)
             if result.returncode != 0:
                 print(f"benchmarks.gpu: could not compute the expected values: {result.stderr.strip()[-500:]}",

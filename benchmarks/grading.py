@@ -49,7 +49,8 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        kib = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal"))
+        kib = next(int(x.split()[1]) for x in Path("/proc/meminfo").read_text().splitlines()
+                   if x.startswith("MemTotal"))
         ram = f"{kib / 2**20:.0f} GiB RAM"
     except (OSError, StopIteration):
         pass
@@ -190,12 +191,14 @@ def main(argv: list[str] | None = None) -> int:
             wall, lo, hi, peak, child = _median(runs)
             throughput[label] = {"workers": n, "wall": wall, "min": lo, "max": hi, "peak_mib": peak,
                                  "sandbox_peak_mib": child}
-    results.update(single={k: dict(zip(("wall", "min", "max", "peak_mib", "sandbox_peak_mib"), v)) for k, v in single.items()},
+    results.update(single={k: dict(zip(("wall", "min", "max", "peak_mib", "sandbox_peak_mib"), v, strict=True))
+                           for k, v in single.items()},
                    throughput=throughput, class_size=args.class_size,
                    load=[round(x, 2) for x in (*load_before, *os.getloadavg())])
 
     print(f"\nMachine: {results['machine']}; load average (1/5/15 min) before {load_before[0]:.2f}/"
-          f"{load_before[1]:.2f}/{load_before[2]:.2f}, after {os.getloadavg()[0]:.2f}; {args.reps} runs per row, medians.\n")
+          f"{load_before[1]:.2f}/{load_before[2]:.2f}, after {os.getloadavg()[0]:.2f}; "
+          f"{args.reps} runs per row, medians.\n")
     print("One submission (the solution sample), whole command:\n")
     print("| | wall s (median) | min–max s | largest process MiB | largest sandbox child MiB | × floor |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -86,7 +86,7 @@ def _worker(row: str, repeats: int) -> dict:
 
 def _run_row(row: str, repeats: int) -> dict:
     command = [sys.executable, "-m", "benchmarks.training", "--worker", row, "--repeats", str(repeats)]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    done = subprocess.run(command, check=False, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"benchmarks.training: the {row!r} worker failed: {tail}")
@@ -117,14 +117,15 @@ def _fmt_time(seconds, epochs_run):
 
 def table(results: list[dict], repeats: int) -> str:
     lines = [
-        f"| row | s/epoch (train) | images/s | s/epoch (+BN re-est., eval) | first epoch s | to 90% | to 95% "
-        f"| best test acc. | peak RSS MiB |",
+        "| row | s/epoch (train) | images/s | s/epoch (+BN re-est., eval) | first epoch s | to 90% | to 95% "
+        "| best test acc. | peak RSS MiB |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         train_s = statistics.median(r["train_s"])
         lines.append(
-            f"| {ROWS[r['row']]} | {train_s:.1f} | {r['train_images'] / train_s:.0f} | {statistics.median(r['epoch_s']):.1f} "
+            f"| {ROWS[r['row']]} | {train_s:.1f} | {r['train_images'] / train_s:.0f} "
+            f"| {statistics.median(r['epoch_s']):.1f} "
             f"| {r['first_epoch_s']:.0f} | {_fmt_time(r['time_to_accuracy_s']['0.90'], repeats + 1)} "
             f"| {_fmt_time(r['time_to_accuracy_s']['0.95'], repeats + 1)} | {max(r['test_accuracy']):.3f} "
             f"| {r['peak_rss_mib']:.0f} |"
@@ -149,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = ["pipeline", "applications"] + (["plain"] if args.all else [])
     load_before = os.getloadavg()
     results = [_run_row(row, args.repeats) for row in rows]
-    machine = f"{cpu_name()}, {len(os.sched_getaffinity(0))} usable CPUs, load average {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f}"
+    machine = (f"{cpu_name()}, {len(os.sched_getaffinity(0))} usable CPUs, "
+               f"load average {load_before[0]:.1f} -> {os.getloadavg()[0]:.1f}")
     recipe = _recipe_times()
     print(f"## Training benchmark ({machine})")
-    print(f"medians over {args.repeats} timed epochs after 1 warm-up epoch, 1080 training / 120 test images, batch 32\n")
+    print(f"medians over {args.repeats} timed epochs after 1 warm-up epoch, "
+          "1080 training / 120 test images, batch 32\n")
     print(table(results, args.repeats))
     if recipe:
         t = recipe["time_to_accuracy_s"]
@@ -164,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("\nfull recipe: no models/resnet50_signs.metrics.json yet (run `make pretrained` for time-to-accuracy)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"machine": machine, "repeats": args.repeats, "rows": results, "recipe": recipe}, indent=2))
+    RESULTS.write_text(json.dumps({"machine": machine, "repeats": args.repeats, "rows": results, "recipe": recipe},
+                                  indent=2))
     print(f"\n(wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS})")
     return 0
 

@@ -23,14 +23,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "expected": ("resnet_signs.grading.expected", "regenerate the public checks' expected values from the reference"),
     "release": ("resnet_signs.release", "build the student release and the solution notebooks from the source"),
     "grade": ("resnet_signs.grading.cli", "autograde a folder of student submissions"),
-    "similarity": ("resnet_signs.similarity.cli", "report which submissions share their graded code (a reason to look)"),
+    "similarity": ("resnet_signs.similarity.cli",
+                   "report which submissions share their graded code (a reason to look)"),
     "gradescope": ("resnet_signs.grading.gradescope", "build a Gradescope autograder zip (setup.sh, run_autograder)"),
     "train": ("resnet_signs.pretrain", "train the reference ResNet-50 on SIGNS and save model + metrics"),
     "experiment": ("resnet_signs.experiments.cli", "run one of the 'why ResNets work' experiments"),
     "demo": ("resnet_signs.demo", "run the whole course pipeline end to end and say what it did"),
     "lab": ("resnet_signs.lab", "start JupyterLab with nbgrader for a student or an instructor"),
     "notebooks": ("resnet_signs.handout", "copy the student notebooks into a folder (`notebooks get`)"),
-    "hub-config": ("resnet_signs.hub.config", "write a JupyterHub's configuration for the course and set its permissions"),
+    "hub-config": ("resnet_signs.hub.config",
+                   "write a JupyterHub's configuration for the course and set its permissions"),
     "watch": ("resnet_signs.hub.watch", "grade each new nbgrader submission and release its feedback (a hub service)"),
 }
 

@@ -39,7 +39,7 @@ DEMO_TIMEOUT = 30.0
 def step_data() -> str:
     from resnet_signs.data import load_dataset
 
-    x_train, y_train, x_test, y_test, classes = load_dataset()
+    x_train, _, x_test, _, classes = load_dataset()
     return f"{x_train.shape[0]} training and {x_test.shape[0]} test images, {len(classes)} classes, {x_train.shape[1:]}"
 
 
@@ -84,7 +84,8 @@ def step_grade(out: Path, workers: int, timeout: float = DEMO_TIMEOUT) -> str:
     with open(out / "grades" / "grades.csv", newline="") as f:
         got = list(csv.DictReader(f))
     if got != expected:
-        raise GradesDiffer(f"grades.csv differs from autograder/samples/expected_grades.csv: {_differences(expected, got)}")
+        raise GradesDiffer("grades.csv differs from autograder/samples/expected_grades.csv: "
+                           f"{_differences(expected, got)}")
     return f"{len(run.grades)} submissions graded; grades.csv matches autograder/samples/expected_grades.csv"
 
 
@@ -95,7 +96,8 @@ def _differences(expected: list[dict], got: list[dict], shown: int = 3) -> str:
 
     want, have = rows(expected), rows(got)
     keys = [k for k in dict.fromkeys([*want, *have]) if want.get(k) != have.get(k)]
-    said = [f"{s}/{f}: expected {want.get((s, f), 'no row')}, got {have.get((s, f), 'no row')}" for s, f in keys[:shown]]
+    said = [f"{s}/{f}: expected {want.get((s, f), 'no row')}, got {have.get((s, f), 'no row')}"
+            for s, f in keys[:shown]]
     return "; ".join(said) + (f" (and {len(keys) - shown} more)" if len(keys) > shown else "")
 
 
@@ -121,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             said = step(args)
         except CourseError:
             raise
-        except Exception as exc:  # report and stop: later steps need this one's output
+        except Exception as exc:  # noqa: BLE001 - report and stop: later steps need this one's output
             print(f"[{name}] ✗ failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
             return 1
         print(f"[{name}] ✓ {said} ({time.monotonic() - started:.0f} s)", flush=True)

@@ -111,7 +111,8 @@ def compile_catalogues(*, check: bool = False, locale_dir: Path = LOCALE_DIR) ->
     report = []
     for po in catalogue_paths(locale_dir):
         mo = po.with_suffix(".mo")
-        label = f"resnet_signs/{mo.relative_to(LOCALE_DIR.parent).as_posix()}" if mo.is_relative_to(LOCALE_DIR.parent) else str(mo)
+        label = (f"resnet_signs/{mo.relative_to(LOCALE_DIR.parent).as_posix()}"
+                 if mo.is_relative_to(LOCALE_DIR.parent) else str(mo))
         data = mo_bytes(read_po(po))
         if check:
             if not mo.is_file():

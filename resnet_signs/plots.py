@@ -102,14 +102,14 @@ def plot_history(history, ax=None):
         raise UsageError("history has no per-epoch 'loss' or 'accuracy': pass what train() or model.fit() returned")
     if ax is None:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
-    elif isinstance(ax, Sequence) or isinstance(ax, np.ndarray):
+    elif isinstance(ax, (Sequence, np.ndarray)):
         axes = list(ax)
         fig = axes[0].figure
     else:
         axes = [ax]
         fig = ax.figure
     metrics = ("loss", "accuracy") if len(axes) == 2 else ("accuracy",)
-    for axis, metric in zip(axes, metrics):
+    for axis, metric in zip(axes, metrics, strict=False):
         for key, label, style in ((metric, "training {metric}", "-o"), (f"val_{metric}", "validation {metric}", "--s")):
             values = curves.get(key)
             if values:
@@ -249,7 +249,7 @@ def show_misclassified(x, y_true, y_pred, n: int = 6):
         ax.set_title(i18n.format("No misclassified images: all {total} predictions are correct", total=len(t)))
         return fig
     fig, axes = plt.subplots(1, len(shown), figsize=(1.9 * len(shown), 2.4), layout="constrained", squeeze=False)
-    for axis, index in zip(axes[0], shown):
+    for axis, index in zip(axes[0], shown, strict=True):
         axis.imshow(images[index].squeeze())
         axis.set_title(i18n.format("#{index}: true {true}\npredicted {predicted}", index=index, true=t[index],
                                    predicted=p[index]), fontsize=9)
@@ -383,7 +383,7 @@ def _draw_block(ax, main, shortcut, title):
     ax.plot([0, 0], [0.3, top], color="black", linewidth=1)
     xs = [n / 2 + k * 1.2 - (len(shortcut) - 1) * 0.6 for k in range(len(shortcut))]  # centred
     x = 0.0
-    for bx, (text, kind) in zip(xs, shortcut):
+    for bx, (text, kind) in zip(xs, shortcut, strict=True):
         _arrow(ax, (x, top), (bx - half, top))
         _box(ax, bx, top, text, kind)
         x = bx + half

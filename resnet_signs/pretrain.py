@@ -50,7 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="training photos per class held out as the validation set monitored every epoch "
         f"(seeded by --seed; default: {VALIDATION_PER_CLASS}); the test set is evaluated once, at the end",
     )
-    parser.add_argument("--verbose", type=int, default=2, help="Keras progress output: 0, 1 or 2 (default: 2, one line per epoch)")
+    parser.add_argument("--verbose", type=int, default=2,
+                        help="Keras progress output: 0, 1 or 2 (default: 2, one line per epoch)")
     defaults = config_module.TrainConfig()
     for field in dataclasses.fields(config_module.TrainConfig):
         if field.name == "verbose":
@@ -80,7 +81,8 @@ def _subset(x, y, limit: int | None, seed: int | None, what: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    config = config_module.TrainConfig.from_kwargs(**{name: getattr(args, name) for name in config_module.field_names()})
+    config = config_module.TrainConfig.from_kwargs(
+        **{name: getattr(args, name) for name in config_module.field_names()})
     out = Path(args.out) if args.out is not None else pretrained.default_model_path()
     if out.suffix != ".keras":
         raise UsageError(f"--out must end in .keras (Keras 3's format), got {out}")
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
             "test_accuracy_unseen": float(unseen_scores["accuracy"]),
             "bn_reestimated": config.bn_reestimation != "off",
         },
-        data={"train_images": int(len(x_train)), "val_images": int(len(x_val)), "test_images": int(len(x_test)),
+        data={"train_images": len(x_train), "val_images": len(x_val), "test_images": len(x_test),
               "test_images_unseen": int(unseen.sum())},
         model_path=out,
         params=model.count_params(),

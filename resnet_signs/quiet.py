@@ -25,7 +25,7 @@ def import_tensorflow() -> None:
     try:
         os.dup2(devnull, 2)
         import keras  # noqa: F401 - imports TensorFlow as its backend
-        import tensorflow  # noqa: F401
+        import tensorflow  # noqa: F401 - imported here for its side effect, stderr silenced
     finally:
         os.dup2(saved, 2)
         os.close(saved)

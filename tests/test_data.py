@@ -131,7 +131,7 @@ def test_verify_reports_source_and_prepared_files(prepared):
 def test_audit_finds_the_known_duplicates_and_leaks():
     report = audit(SHARED)
     assert report.counts["test_signs"] == [20] * 6
-    assert [a + b for a, b in zip(report.counts["train_signs"], report.counts["val_signs"])] == [180] * 6
+    assert [a + b for a, b in zip(report.counts["train_signs"], report.counts["val_signs"], strict=True)] == [180] * 6
     assert report.duplicate_pairs == 56
     assert len(report.leaks) == 12
     assert all(test.startswith("test_signs/") and not train.startswith("test_signs/") for test, train in report.leaks)
@@ -150,10 +150,11 @@ def test_audit_of_prepared_files_agrees(prepared):
 def test_cli_prepare_is_idempotent_and_audit_prints_json(prepared):
     run = [sys.executable, "-m", "resnet_signs", "data"]
     done = subprocess.run([*run, "prepare", "--from", str(SHARED), "--out", str(prepared)],
-                          capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "already up to date" in done.stdout
-    done = subprocess.run([*run, "audit", "--from", str(SHARED), "--json"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([*run, "audit", "--from", str(SHARED), "--json"], check=False, capture_output=True, text=True,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert (report["duplicate_pairs"], report["leak_pairs"]) == (56, 12)
@@ -162,6 +163,6 @@ def test_cli_prepare_is_idempotent_and_audit_prints_json(prepared):
 @pytest.mark.parametrize("action", ["prepare", "fetch", "verify", "audit"])
 def test_every_data_action_answers_help(action):
     done = subprocess.run([sys.executable, "-m", "resnet_signs", "data", action, "--help"],
-                          capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"usage: resnet-signs data {action}" in done.stdout

@@ -91,7 +91,8 @@ def test_unsupported_url(tmp_path):
 
 def test_not_an_archive(tmp_path):
     (tmp_path / "signs.tar.gz").write_text("<html>rate limited</html>")
-    assert "signs.tar.gz is not a .zip or .tar(.gz) archive" in _fail((tmp_path / "signs.tar.gz").as_uri(), tmp_path / "d")
+    assert "signs.tar.gz is not a .zip or .tar(.gz) archive" in _fail((tmp_path / "signs.tar.gz").as_uri(),
+                                                                      tmp_path / "d")
 
 
 def test_damaged_archive(tmp_path):
@@ -104,7 +105,8 @@ def test_archive_without_signs(tmp_path):
     with tarfile.open(tmp_path / "other.tar.gz", "w:gz") as handle:
         info = tarfile.TarInfo("repo/README.md")
         handle.addfile(info, io.BytesIO(b""))
-    assert "holds no 64x64_SIGNS/{train,val,test}_signs/*.jpg" in _fail((tmp_path / "other.tar.gz").as_uri(), tmp_path / "d")
+    assert "holds no 64x64_SIGNS/{train,val,test}_signs/*.jpg" in _fail((tmp_path / "other.tar.gz").as_uri(),
+                                                                        tmp_path / "d")
 
 
 def test_archive_with_a_modified_photo(tmp_path):

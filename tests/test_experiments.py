@@ -74,11 +74,11 @@ def test_parameter_counts_match_the_formula(depth):
 
 
 def test_depth_counts_weighted_layers_and_only_residual_nets_add():
-    for depth in (8, 20):
-        plain, resnet = nets.build_net(depth, residual=False), nets.build_net(depth, residual=True)
-        assert len(nets.conv_layers(plain)) + 1 == depth  # 3x3 convs + the dense layer
+    for layers in (8, 20):
+        plain, resnet = nets.build_net(layers, residual=False), nets.build_net(layers, residual=True)
+        assert len(nets.conv_layers(plain)) + 1 == layers  # 3x3 convs + the dense layer
         assert not [layer for layer in plain.layers if layer.name.endswith("_add")]
-        assert len([layer for layer in resnet.layers if layer.name.endswith("_add")]) == 3 * (depth - 2) // 6
+        assert len([layer for layer in resnet.layers if layer.name.endswith("_add")]) == 3 * (layers - 2) // 6
 
 
 def test_shortcut_parameters_zero_pad_none_projection_the_1x1_convs():
@@ -101,7 +101,7 @@ def test_bad_depth_is_a_one_line_error(depth):
 
 
 def test_bad_shortcut_is_a_one_line_error():
-    with pytest.raises(UsageError, match="^shortcut must be one of zero-pad, projection, identity. Received"):
+    with pytest.raises(UsageError, match=r"^shortcut must be one of zero-pad, projection, identity. Received"):
         nets.build_net(8, shortcut="none")
 
 
@@ -126,7 +126,7 @@ def test_gradient_norms_after_steps_differ_from_those_at_init(tiny_signs):
 
 
 def test_negative_steps_is_a_one_line_error(tiny_signs):
-    with pytest.raises(UsageError, match="^steps must be >= 0. Received: steps=-1$"):
+    with pytest.raises(UsageError, match=r"^steps must be >= 0. Received: steps=-1$"):
         gradients.gradient_norms(8, True, steps=-1, data=tiny_signs)
 
 
@@ -142,11 +142,11 @@ def test_prepare_averages_2x2_patches_and_flattens_labels():
 
 
 def test_bad_settings_are_one_line_errors():
-    with pytest.raises(UsageError, match="^seeds must be at least 1. Received: seeds=0$"):
+    with pytest.raises(UsageError, match=r"^seeds must be at least 1. Received: seeds=0$"):
         settings.settings_for("depth", "quick", seeds=0)
-    with pytest.raises(UsageError, match="^unknown experiment setting\\(s\\): colour"):
+    with pytest.raises(UsageError, match=r"^unknown experiment setting\(s\): colour"):
         settings.settings_for("depth", "quick", colour="red")
-    with pytest.raises(UsageError, match="^budget must be one of full, quick, smoke. Received: budget='huge'$"):
+    with pytest.raises(UsageError, match=r"^budget must be one of full, quick, smoke. Received: budget='huge'$"):
         settings.settings_for("depth", "huge")
 
 
@@ -163,7 +163,7 @@ def test_budget_reads_the_quick_switch_as_the_main_notebook_does(monkeypatch):
     monkeypatch.setenv("RESNET_SIGNS_QUICK", "1")
     assert settings.default_budget() == "smoke"
     monkeypatch.setenv("RESNET_SIGNS_QUICK", "yes")
-    with pytest.raises(UsageError, match="^RESNET_SIGNS_QUICK must be 0 or 1"):
+    with pytest.raises(UsageError, match=r"^RESNET_SIGNS_QUICK must be 0 or 1"):
         settings.default_budget()
 
 
@@ -179,11 +179,11 @@ def test_the_lab_budget_variable_overrides_the_notebooks_pick_but_not_the_smoke_
         assert settings.default_budget() == "smoke"
         monkeypatch.delenv("NBGRADER_EXECUTION")
         monkeypatch.setenv("RESNET_SIGNS_LAB_BUDGET", "hour")
-        with pytest.raises(UsageError, match="^RESNET_SIGNS_LAB_BUDGET must be one of full, quick, smoke, or several "
+        with pytest.raises(UsageError, match=r"^RESNET_SIGNS_LAB_BUDGET must be one of full, quick, smoke, or several "
                                              "of them separated by commas. Received: RESNET_SIGNS_LAB_BUDGET='hour'$"):
             settings.default_budget()
         monkeypatch.setenv("RESNET_SIGNS_LAB_BUDGET", "full,full")
-        with pytest.raises(UsageError, match="Received: RESNET_SIGNS_LAB_BUDGET='full,full'$"):
+        with pytest.raises(UsageError, match=r"Received: RESNET_SIGNS_LAB_BUDGET='full,full'$"):
             settings.shown_budgets()
     finally:
         settings.use_budget(None)
@@ -210,7 +210,7 @@ def test_the_notebook_picks_the_budget_but_the_environment_can_ask_for_smoke(mon
         assert settings.default_budget() == "smoke"
     finally:
         settings.use_budget(None)
-    with pytest.raises(UsageError, match="^budget must be one of full, quick, smoke. Received: budget='long'$"):
+    with pytest.raises(UsageError, match=r"^budget must be one of full, quick, smoke. Received: budget='long'$"):
         settings.use_budget("long")
 
 
@@ -275,10 +275,11 @@ def test_verdicts_and_notes_are_printed_in_the_notebooks_language_with_the_same_
                                                              (56, True, 0.0))]
     data = verdicts.summary("depth", depth.DepthResults(runs))
     english = verdicts.printed_lines(data, "en")
-    assert english[0] == f"verdict: {data['verdicts'][0]['text']}" and english[-1] == f"note: {data['notes'][0]['text']}"
+    assert english[0] == f"verdict: {data['verdicts'][0]['text']}"
+    assert english[-1] == f"note: {data['notes'][0]['text']}"
     translated = verdicts.printed_lines(data, language)
     assert len(translated) == len(english)
-    for zh, en in zip(translated, english):
+    for zh, en in zip(translated, english, strict=True):
         assert zh != en and re.search("[\u4e00-\u9fff]", zh), zh
         assert re.findall(r"\d+\.\d+", zh) == re.findall(r"\d+\.\d+", en)  # the same numbers, in the same order
 
@@ -373,7 +374,8 @@ def test_cli_writes_json_and_png_then_hits_the_cache(tmp_path, monkeypatch, caps
     assert "depth (smoke): loaded cached results" in second
     assert sorted(p.name for p in tmp_path.iterdir()) == files
     progress = [line for line in first.splitlines() if line.startswith("  depth [")]
-    assert [line.split(":")[0] for line in progress] == ["  depth [1/2] plain-8 seed 0", "  depth [2/2] ResNet-8 seed 0"]
+    assert [line.split(":")[0] for line in progress] == ["  depth [1/2] plain-8 seed 0",
+                                                         "  depth [2/2] ResNet-8 seed 0"]
     table = [line for line in first.splitlines() if line not in progress]
     assert table[1:] == second.splitlines()[1:]  # same table from the JSON
 
@@ -395,7 +397,8 @@ def test_cli_bad_depth_is_a_one_line_error(capsys, tmp_path):
 
 def test_labels_that_do_not_match_the_images_are_a_one_line_error():
     x = np.zeros((3, 64, 64, 3), np.uint8)
-    with pytest.raises(UsageError, match=r"^labels must be \(m,\), \(1, m\) or one-hot .* for 3 images. Received: \(2,\)$"):
+    with pytest.raises(UsageError,
+                       match=r"^labels must be \(m,\), \(1, m\) or one-hot .* for 3 images. Received: \(2,\)$"):
         signs.prepare(x, np.array([1, 2]), x, np.array([1, 2, 3]))
 
 
@@ -454,7 +457,7 @@ def test_parallel_workers_return_results_in_job_order_and_report_each_as_it_fini
     assert [line.split("] ")[0] for line in lines] == ["  squares [1/3", "  squares [2/3", "  squares [3/3"]
     assert sorted(line.split("] ")[1].split(":")[0] for line in lines) == ["got 11", "got 14", "got 19"]
     assert pool.run_jobs(_square_plus, [(3,)], 1, workers=2) == [10]  # one job: no processes
-    with pytest.raises(UsageError, match="^workers must be a whole number >= 1. Received: workers=0$"):
+    with pytest.raises(UsageError, match=r"^workers must be a whole number >= 1. Received: workers=0$"):
         pool.run_jobs(_square_plus, [], 0, workers=0)
     assert pool.default_workers("tensorflow, 1 GPU") == 1 and pool.default_workers("jax") == 1
     assert 1 <= pool.default_workers("tensorflow, CPU (x86_64, 2 cores)") <= pool.MAX_WORKERS

@@ -20,7 +20,8 @@ def test_get_copies_every_notebook_byte_for_byte(tmp_path):
     written = handout.get(tmp_path / "course")
     assert written == [tmp_path / "course" / p for p in RELEASED]
     for relative in RELEASED:
-        assert (tmp_path / "course" / relative).read_bytes() == (paths.PROJECT_ROOT / "assignments" / relative).read_bytes()
+        original = paths.PROJECT_ROOT / "assignments" / relative
+        assert (tmp_path / "course" / relative).read_bytes() == original.read_bytes()
 
 
 def test_get_refuses_to_overwrite_and_writes_nothing(tmp_path):

@@ -35,13 +35,15 @@ def test_every_message_is_translated_with_the_same_placeholders(language):
 
 @pytest.mark.parametrize("language", TRANSLATED)
 def test_messages_use_the_glossary_terms(language):
-    problems = [f"{e.msgid!r}: {p}" for e in _entries(language) for p in i18n.terminology_problems(e.msgid, e.msgstr, language)]
+    problems = [f"{e.msgid!r}: {p}"
+                for e in _entries(language) for p in i18n.terminology_problems(e.msgid, e.msgstr, language)]
     assert problems == []
 
 
 def test_the_terminology_check_fails_on_another_word():
     assert i18n.terminology_problems("add the shortcut", "加上捷径", "zh_CN") == ["'shortcut' must be '快捷路径'"]
-    assert i18n.terminology_problems("the skip connections", "跳过连接", "zh_CN") == ["'skip connection' must be '跳跃连接'"]
+    assert i18n.terminology_problems("the skip connections", "跳过连接",
+                                     "zh_CN") == ["'skip connection' must be '跳跃连接'"]
     assert i18n.terminology_problems("keep `X_shortcut`", "保留 `X_shortcut`", "zh_TW") == []  # code is not prose
 
 
@@ -49,7 +51,8 @@ def test_a_hint_made_in_english_reads_in_each_language():
     hint = ("✗ the stride belongs on the first 1x1 conv and on the shortcut\n"
             "  expected shortcut: Conv2D(6, 1x1, s=2) → BN\n  your shortcut:     (nothing)")
     assert i18n.translate_message(hint, "zh_CN").splitlines() == [
-        "✗ 步长应放在第一个 1x1 卷积和快捷路径上", "  应有的快捷路径：Conv2D(6, 1x1, s=2) → BN", "  你的快捷路径：  （无）"]
+        "✗ 步长应放在第一个 1x1 卷积和快捷路径上", "  应有的快捷路径：Conv2D(6, 1x1, s=2) → BN",
+        "  你的快捷路径：  （无）"]
     assert "捷徑" in i18n.translate_message(hint, "zh_TW")
     assert i18n.translate_message(hint, "en") == hint
     # the grader's prefix for hidden tests wraps a whole hint, which is translated inside it
@@ -142,7 +145,8 @@ def test_the_language_cell_prints_one_line_and_switches_the_hints(capsys):
     try:
         assert use_language("zh_TW") is None
         out = capsys.readouterr().out
-        assert out.startswith("✓ 語言：zh_TW — 圖表使用 ") or out.startswith("✗ 語言：zh_TW") and "fonts-noto-cjk" in out, out
+        assert (out.startswith("✓ 語言：zh_TW — 圖表使用 ")
+                or (out.startswith("✗ 語言：zh_TW") and "fonts-noto-cjk" in out)), out
         assert i18n.current() == "zh_TW"
         use_language("klingon")
         assert "✗ language 'klingon' — unknown language 'klingon'" in capsys.readouterr().out

@@ -123,7 +123,7 @@ def test_load_image_truncated_jpeg(tmp_path):
 def test_to_batch_scales_and_adds_the_batch_axis():
     batch = to_batch(sample_hand(1))
     assert batch.shape == (1, 64, 64, 3) and batch.dtype == np.float32
-    assert 0.0 <= batch.min() and batch.max() <= 1.0
+    assert batch.min() >= 0.0 and batch.max() <= 1.0
     np.testing.assert_allclose(batch[0] * 255.0, sample_hand(1), atol=1e-4)
 
 

@@ -105,7 +105,8 @@ def test_required_versions_of_the_installed_project_cover_tensorflow_and_keras()
 
 @pytest.mark.parametrize(("found", "ok"), [("2.21.0", True), ("2.21.3", True), ("2.20.0", False), ("2.22.0", False)])
 def test_version_check_against_a_range(found, ok):
-    check = notebook._version_check("TensorFlow", found, notebook.required_versions(REQUIREMENTS, MAC_ARM)["tensorflow"])
+    check = notebook._version_check("TensorFlow", found,
+                                    notebook.required_versions(REQUIREMENTS, MAC_ARM)["tensorflow"])
     assert check.ok is ok
     if not ok:
         assert str(check).startswith(f"✗ TensorFlow {found}, but the course needs <2.22,>=2.21 — ")
@@ -171,7 +172,8 @@ def test_setup_without_data_prints_the_fix_and_carries_on(clean_env, tmp_path, c
     lines = out.splitlines()
     assert lines[0].startswith("✓ Python 3.")
     assert "✓ TensorFlow 2.21.0" in lines and "✓ Keras 3.15.1" in lines
-    assert f"✗ SIGNS data missing in {tmp_path} (train_signs.h5, test_signs.h5) — run `make data` in the project" in lines
+    missing = f"✗ SIGNS data missing in {tmp_path} (train_signs.h5, test_signs.h5) — run `make data` in the project"
+    assert missing in lines
     assert "✓ random seed 3 (Python, NumPy, tensorflow)" in lines
     assert lines[-1] == "Fix the ✗ lines above, then restart the kernel and run this cell again."
     assert [c.ok for c in checks].count(False) == 1
@@ -313,7 +315,7 @@ def test_the_training_report_leaves_the_run_in_the_outputs_metadata(monkeypatch,
     from resnet_signs.training.run import OUTPUT_KEY, TrainingRun
 
     shown = []
-    monkeypatch.setattr(IPython, "get_ipython", lambda: object())
+    monkeypatch.setattr(IPython, "get_ipython", object)
     monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append((obj, kw)))
     notebook.report_training(_History())
     ((bundle, kw),) = shown

@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from resnet_signs import plots  # noqa: E402
-from resnet_signs.errors import UsageError  # noqa: E402
+from resnet_signs import plots
+from resnet_signs.errors import UsageError
 
 HISTORY = {
     "loss": [1.8, 1.2, 0.7],
@@ -78,7 +78,7 @@ def test_confusion_matrix_counts_pairs_in_any_label_layout(layout):
     y_pred = np.array([0, 2, 2, 2, 5, 1])
     matrix = plots.confusion_matrix(layout(y_true), layout(y_pred))
     expected = np.zeros((6, 6), int)
-    for t, p in zip(y_true, y_pred):
+    for t, p in zip(y_true, y_pred, strict=True):
         expected[t, p] += 1
     np.testing.assert_array_equal(matrix, expected)
 
@@ -132,7 +132,8 @@ def test_show_misclassified_when_everything_is_right():
     ("x", "n", "message"),
     [
         (np.zeros((3, 8, 8, 3)), 6, "x, y_true and y_pred must hold the same number of images. Received: 3, 4, 4"),
-        (np.zeros((4, 8, 8)), 6, "x must be a batch of images of shape (m, height, width, 3). Received: shape=(4, 8, 8)"),
+        (np.zeros((4, 8, 8)), 6,
+         "x must be a batch of images of shape (m, height, width, 3). Received: shape=(4, 8, 8)"),
         (np.zeros((4, 8, 8, 3)), 0, "n must be a positive integer. Received: n=0"),
     ],
 )

@@ -67,11 +67,14 @@ def test_learning_rate_warms_up_then_decays_to_zero(epochs, warmup_epochs, peak_
 @pytest.mark.parametrize(
     "images, labels, message",
     [
-        (np.full((2, 8, 8, 3), 255.0), [0, 1], r"float images must lie in \[0, 1\] \(got \[255, 255\]\); divide by 255"),
-        (np.zeros((2, 8, 8), "uint8"), [0, 1], r"images must have shape \(m, height, width, channels\), got \(2, 8, 8\)"),
+        (np.full((2, 8, 8, 3), 255.0), [0, 1],
+         r"float images must lie in \[0, 1\] \(got \[255, 255\]\); divide by 255"),
+        (np.zeros((2, 8, 8), "uint8"), [0, 1],
+         r"images must have shape \(m, height, width, channels\), got \(2, 8, 8\)"),
         (np.zeros((3, 8, 8, 3), "uint8"), [0, 1], "3 images but 2 labels"),
         (np.zeros((2, 8, 8, 3), "uint8"), [0, 6], r"integer labels must be class ids in \[0, 6\)"),
-        (np.zeros((2, 8, 8, 3), "uint8"), np.zeros((2, 5)), r"labels must be one-hot \(m, 6\) or class ids \(m,\), got shape \(2, 5\)"),
+        (np.zeros((2, 8, 8, 3), "uint8"), np.zeros((2, 5)),
+         r"labels must be one-hot \(m, 6\) or class ids \(m,\), got shape \(2, 5\)"),
     ],
 )
 def test_bad_data_is_refused_in_one_line(images, labels, message):
@@ -149,9 +152,9 @@ def test_same_seed_same_weights(tiny_data):
         runs.append(model.get_weights())
     other = tiny_model(seed=1)
     train(other, tiny_data, **{**TINY, "seed": 8})
-    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+    assert all(np.array_equal(a, b) for a, b in zip(*runs, strict=True))
     # The seed matters (so the equality above is not vacuous): another seed, other weights.
-    assert not all(np.array_equal(a, b) for a, b in zip(runs[0], other.get_weights()))
+    assert not all(np.array_equal(a, b) for a, b in zip(runs[0], other.get_weights(), strict=True))
 
 
 # --- BatchNorm re-estimation -------------------------------------------------------------------
@@ -175,7 +178,7 @@ def test_reestimation_sets_moving_stats_to_the_data_statistics():
     expected_var = (4 * batch_vars[0] + 4 * batch_vars[1] + 2 * batch_vars[2]) / 10
     np.testing.assert_allclose(bn1.moving_variance.numpy(), expected_var, rtol=1e-4, atol=1e-6)
     assert bn1.momentum == 0.99  # the layers get their momentum back
-    assert all(np.array_equal(a, b.numpy()) for a, b in zip(weights, model.trainable_weights))
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(weights, model.trainable_weights, strict=True))
 
 
 def test_train_ends_with_statistics_of_the_unaugmented_training_images(tiny_data):
@@ -187,7 +190,8 @@ def test_train_ends_with_statistics_of_the_unaugmented_training_images(tiny_data
     train(model, tiny_data, **{**TINY, "bn_reestimation": "final"})
     x = tiny_data[0][0].astype("float32") / 255.0
     conv_out = keras.Model(model.input, model.get_layer("conv").output)(x).numpy()
-    np.testing.assert_allclose(model.get_layer("bn1").moving_mean.numpy(), conv_out.mean(axis=(0, 1, 2)), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(model.get_layer("bn1").moving_mean.numpy(), conv_out.mean(axis=(0, 1, 2)), rtol=1e-4,
+                               atol=1e-6)
 
 
 def test_batchnorm_effect_resets_then_recovers_the_statistics_without_touching_the_model(tiny_data):
@@ -202,7 +206,7 @@ def test_batchnorm_effect_resets_then_recovers_the_statistics_without_touching_t
     # The same images in the same (seeded) order as train() used: the very same statistics come back.
     assert effect["reestimated"] == effect["as_trained"]
     assert all(0.0 <= effect[k] <= 1.0 for k in ("as_trained", "reset", "reestimated"))
-    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
 
 
 # --- the pretrained model ----------------------------------------------------------------------
@@ -293,8 +297,10 @@ def test_cli_trains_reference_resnet50_and_writes_what_it_claims(monkeypatch, ti
     assert "6 training images" in row and f"**{metrics['final']['val_accuracy']:.3f}**" in row
     assert f"| {metrics['final']['test_accuracy']:.3f} | {metrics['final']['test_accuracy_unseen']:.3f} |" in row
     assert set(metrics["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert all(len(v) == metrics["epochs"] == 1 for v in [*metrics["history"].values(), metrics["epoch_time_s"], metrics["train_time_s"]])
-    accuracies = metrics["history"]["accuracy"] + metrics["history"]["val_accuracy"] + [metrics["final"]["test_accuracy"]]
+    assert all(len(v) == metrics["epochs"] == 1 for v in [*metrics["history"].values(), metrics["epoch_time_s"],
+                                                          metrics["train_time_s"]])
+    history = metrics["history"]
+    accuracies = history["accuracy"] + history["val_accuracy"] + [metrics["final"]["test_accuracy"]]
     assert all(0.0 <= a <= 1.0 for a in accuracies)
     assert metrics["config"]["max_steps_per_epoch"] == 2 and metrics["versions"]["keras"] == keras.__version__
     assert out.with_suffix(".png").stat().st_size > 1000

@@ -28,9 +28,9 @@ import csv
 import io
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import nbformat
 
@@ -176,7 +176,7 @@ for _start in {os.environ.get("RESNET_SIGNS_COURSE", "/"), str(pathlib.Path(resn
 _namespace = {}
 exec(_found[0].read_text(), _namespace)
 identity_block = _namespace["identity_block"]
-'''
+'''  # noqa: E501 - a sample's answer cell, kept verbatim (the samples are generated from it)
 CHEAT_PATCH_OBSERVERS = '''\
 # Patch everything that observes or judges, in case it runs in this process.
 import resnet_signs.checks.capture as _capture, resnet_signs.checks.diagnose as _diagnose
@@ -331,7 +331,8 @@ VARIANTS = (
             (Replace(RES, "filters=[256, 256, 1024], s=2", "filters=[256, 256, 1024], s=1"),), {RES: ("ok", 0)},
             sample=True),
     Variant("edited-test-cell", "replaces the identity block's public test with a print; identity block wrong",
-            (Replace(ID, 'kernel_size=f, strides=(1, 1), padding="same"', 'kernel_size=f, strides=(1, 1), padding="valid"'),
+            (Replace(ID, 'kernel_size=f, strides=(1, 1), padding="same"',
+                     'kernel_size=f, strides=(1, 1), padding="valid"'),
              SetSource(f"{ID}_public", 'print("All tests passed!")')), {ID: ("tampered", 0)}, sample=True),
     Variant("resnet50-infinite-loop", "ResNet50 never returns; the two blocks are right",
             (Replace(RES, "    ## Stage 3\n", "    while True:  # forgot to stop\n        pass\n    ## Stage 3\n"),),
@@ -372,20 +373,23 @@ builtins.AssertionError = type("AssertionError", (Exception,), {})
     Variant("os-exit", "the convolutional_block answer cell ends the process",
             (Replace(CONV, "    return X", "    return X\n\nimport os\nos._exit(3)"),), {CONV: ("error", 0)}),
     Variant("kernel-crash", "the ResNet50 answer cell kills the process with SIGSEGV",
-            (Replace(RES, "    return model", "    return model\n\nimport os, signal\nos.kill(os.getpid(), signal.SIGSEGV)"),),
+            (Replace(RES, "    return model",
+                     "    return model\n\nimport os, signal\nos.kill(os.getpid(), signal.SIGSEGV)"),),
             {RES: ("error", 0)}),
     Variant("huge-output", "prints 100 MB", (InsertAfter(ID, 'for _ in range(100):\n    print("x" * 1_000_000)'),)),
     Variant("syntax-error", "a syntax error in identity_block",
             (Replace(ID, "    F1, F2, F3 = filters\n", "    F1, F2, F3 = filters)\n"),), {ID: ("error", 0)}),
-    Variant("renamed-function", "identity_block renamed", (Replace(ID, "def identity_block(", "def my_identity_block("),),
+    Variant("renamed-function", "identity_block renamed",
+            (Replace(ID, "def identity_block(", "def my_identity_block("),),
             {ID: ("missing", 0)}),
     Variant("old-revision-identity", "identity_block from the 2021 notebook: no training parameter",
             (SetSource(ID, OLD_REVISION_IDENTITY),), {ID: ("error", 0)}),
     Variant("old-revision-avgpool", "AveragePooling2D() with no pool size, which Keras 2 accepted",
             (Replace(RES, "X = AveragePooling2D((2, 2))(X)", "X = AveragePooling2D()(X)"),), {RES: ("error", 0)}),
     Variant("corrupt", "half a notebook file", raw=lambda text: text[: len(text) // 2],
-            expected={f: ("invalid-notebook", 0) for f in (ID, CONV, RES)}),
-    Variant("empty", "an empty file", raw=lambda text: "", expected={f: ("invalid-notebook", 0) for f in (ID, CONV, RES)}),
+            expected=dict.fromkeys((ID, CONV, RES), ("invalid-notebook", 0))),
+    Variant("empty", "an empty file", raw=lambda text: "",
+            expected=dict.fromkeys((ID, CONV, RES), ("invalid-notebook", 0))),
     # --- cheats: each scores 0 on the function it targets and full marks elsewhere --------------
     # (the answer cell of the first four raises, as nothing it reaches for is visible in the sandbox)
     Variant("cheat-obfuscated-import", "identity_block taken from the instructor's loader, imported by a built name",
@@ -403,7 +407,8 @@ builtins.AssertionError = type("AssertionError", (Exception,), {})
     Variant("detached-process", "leaves detached processes behind: they must be gone when the grade is written",
             (InsertAfter(CONV, CHEAT_DETACHED),)),
     Variant("fork-bomb", "identity_block forks up to 2000 sleeping processes: the process cap stops it",
-            (Replace(ID, "    # Retrieve the filters\n", FORK_BOMB + "    # Retrieve the filters\n"),), {ID: ("error", 0)}),
+            (Replace(ID, "    # Retrieve the filters\n", FORK_BOMB + "    # Retrieve the filters\n"),),
+            {ID: ("error", 0)}),
     # --- the judge: nested models judged like their flat equivalent; graphs refused for their cost or content
     Variant("sequential-main-path", "identity_block's main path is a keras.Sequential: full marks",
             (SetSource(ID, SEQUENTIAL_IDENTITY),)),
@@ -484,7 +489,8 @@ def solved(release, source) -> nbformat.NotebookNode:
     for cell in nb.cells:
         if _grade_id(cell) in answers:
             lines = answers[_grade_id(cell)].splitlines()
-            cell.source = "\n".join(l for l in lines if l.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+            cell.source = "\n".join(line for line in lines if line.strip() not in ("### BEGIN SOLUTION",
+                                                                                   "### END SOLUTION"))
     return nb
 
 
@@ -538,7 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     files = build(SAMPLES)
     csv_text = expected_csv(SAMPLES, (ID, CONV, RES))
     if args.check:
-        bad = stale(files) + ([] if EXPECTED.is_file() and EXPECTED.read_text() == csv_text else ["expected_grades.csv"])
+        current = EXPECTED.is_file() and EXPECTED.read_text() == csv_text
+        bad = stale(files) + ([] if current else ["expected_grades.csv"])
         for rel in bad:
             print(f"out of date: autograder/samples/{rel}", file=sys.stderr)
         return 1 if bad else 0

@@ -77,7 +77,8 @@ def capture_model(builder, case: ModelCase, stand_ins: dict[str, StandInSpec]) -
     so helpers the student wrote call them too) for the duration of the call only.
     """
     if not isinstance(builder, types.FunctionType):
-        return Capture(case.name, None, None, error=f"TypeError: ResNet50 must be a function, got {type(builder).__name__}")
+        return Capture(case.name, None, None,
+                       error=f"TypeError: ResNet50 must be a function, got {type(builder).__name__}")
     scope = builder.__globals__
     saved = {name: scope[name] for name in stand_ins if name in scope}
     try:
@@ -87,7 +88,7 @@ def capture_model(builder, case: ModelCase, stand_ins: dict[str, StandInSpec]) -
             raise TypeError(f"returned {type(model).__name__}, not a keras.Model")
         config = json.loads(json.dumps(model.get_config()))
         return Capture(case.name, None, config, parameters=_parameters(builder))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - whatever the student's code raises is data here
         return Capture(case.name, None, None, error=one_line(exc), parameters=_parameters(builder))
     finally:
         for name in stand_ins:

@@ -41,7 +41,8 @@ class BlockCase:
         """The input batch X, float32."""
         if self.input_seed is None:
             if self.shape[0] != len(COURSE_CONSTANTS):
-                raise ValueError(f"the course's constant inputs have {len(COURSE_CONSTANTS)} examples, got {self.shape}")
+                raise ValueError(f"the course's constant inputs have {len(COURSE_CONSTANTS)} examples, "
+                                 f"got {self.shape}")
             return np.stack([np.full(self.shape[1:], c, np.float32) for c in COURSE_CONSTANTS])
         return np.random.default_rng(self.input_seed).normal(size=self.shape).astype(np.float32)
 
@@ -52,7 +53,8 @@ class BlockCase:
 
     def kwargs(self, training: bool) -> dict:
         """Keyword arguments of the block call (the input excepted)."""
-        kwargs = {"f": self.f, "filters": list(self.filters), "training": training, "initializer": initializer(self.initializer)}
+        kwargs = {"f": self.f, "filters": list(self.filters), "training": training,
+                  "initializer": initializer(self.initializer)}
         if self.s is not None:
             kwargs["s"] = self.s
         return kwargs

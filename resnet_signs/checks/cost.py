@@ -117,10 +117,11 @@ def _functional(config: dict, inputs: list[Shape], tally: _Tally) -> list[Shape]
     entries = [key(ref) for ref in _endpoints(config.get("input_layers"))]
     if len(entries) != len(inputs):
         raise GraphRejected(f"the graph takes {len(entries)} inputs, the case gives {len(inputs)}")
-    for entry, shape in zip(entries, inputs):
+    for entry, shape in zip(entries, inputs, strict=True):
         known[entry] = shape
     # Each node runs once all the tensors it reads are known (in whatever order a forged config lists them).
-    nodes = [(layer, index, _refs(node)) for layer in layers for index, node in enumerate(layer.get("inbound_nodes") or [])]
+    nodes = [(layer, index, _refs(node))
+             for layer in layers for index, node in enumerate(layer.get("inbound_nodes") or [])]
     missing, readers, ready = [], defaultdict(list), deque()
     for number, (_, _, refs) in enumerate(nodes):
         needed = {ref for ref in refs if ref not in known}
@@ -184,7 +185,7 @@ def _broadcast(shapes: list[Shape]) -> Shape:
     """NumPy broadcasting; where sizes clash (the run fails there) the larger one, an upper bound."""
     rank = max(len(s) for s in shapes)
     padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
-    return tuple(max(dims) for dims in zip(*padded))
+    return tuple(max(dims) for dims in zip(*padded, strict=True))
 
 
 # --------------------------------------------------------------------------- per-layer arithmetic
@@ -225,7 +226,7 @@ def _conv(config: dict, shape: Shape):
     dilation = _ints(config.get("dilation_rate", 1), 2, "dilation rate")
     padding = str(config.get("padding", "valid")).lower()
     filters = _ints(config.get("filters"), 1, "filter count")[0]
-    out = tuple(_window(s, k, st, padding, d) for s, k, st, d in zip(spatial, kernel, strides, dilation))
+    out = tuple(_window(s, k, st, padding, d) for s, k, st, d in zip(spatial, kernel, strides, dilation, strict=True))
     groups = max(1, config.get("groups", 1) if isinstance(config.get("groups", 1), int) else 1)
     result = _assemble(shape[0], out, filters, first)
     return result, math.prod(result) * math.prod(kernel) * max(1, channels // groups)
@@ -236,13 +237,13 @@ def _pool(config: dict, shape: Shape):
     size = _ints(config.get("pool_size"), 2, "pool size")
     strides = size if config.get("strides") is None else _ints(config.get("strides"), 2, "strides")
     padding = str(config.get("padding", "valid")).lower()
-    out = tuple(_window(s, k, st, padding) for s, k, st in zip(spatial, size, strides))
+    out = tuple(_window(s, k, st, padding) for s, k, st in zip(spatial, size, strides, strict=True))
     result = _assemble(shape[0], out, channels, first)
     return result, math.prod(result) * math.prod(size)
 
 
 def _global_pool(config: dict, shape: Shape):
-    spatial, channels, first = _spatial(config, shape)
+    _, channels, first = _spatial(config, shape)
     result = _assemble(shape[0], (1, 1), channels, first) if config.get("keepdims") else (shape[0], channels)
     return result, math.prod(shape)
 
@@ -254,7 +255,7 @@ def _zero_padding(config: dict, shape: Shape):
         pairs = [_ints(p, 2, "padding") for p in padding]
     else:
         pairs = [(p, p) for p in _ints(padding, 2, "padding")]
-    out = tuple(s + max(0, a) + max(0, b) for s, (a, b) in zip(spatial, pairs))
+    out = tuple(s + max(0, a) + max(0, b) for s, (a, b) in zip(spatial, pairs, strict=True))
     result = _assemble(shape[0], out, channels, first)
     return result, math.prod(result)
 
@@ -317,13 +318,19 @@ class Budget:
 
     @classmethod
     def from_json(cls, data) -> Budget:
-        """Validate a budget sent to another process (:class:`~resnet_signs.checks.records.RecordError` if malformed)."""
-        if not isinstance(data, dict) or set(data) != {"factor", "reference"} or not isinstance(data["reference"], dict):
+        """Validate a budget sent to another process.
+
+        Raises:
+            :class:`~resnet_signs.checks.records.RecordError` if it is malformed.
+        """
+        if (not isinstance(data, dict) or set(data) != {"factor", "reference"}
+                or not isinstance(data["reference"], dict)):
             raise RecordError("a budget must be an object with a factor and the reference's costs")
         factor = data["factor"]
         if not isinstance(factor, int) or isinstance(factor, bool) or not 0 < factor <= 10_000:
             raise RecordError("a budget's factor must be a positive integer")
-        if len(data["reference"]) > 64 or not all(isinstance(case, str) and len(case) <= 64 for case in data["reference"]):
+        if len(data["reference"]) > 64 or not all(isinstance(case, str) and len(case) <= 64
+                                                  for case in data["reference"]):
             raise RecordError("a budget names at most 64 cases")
         return cls({case: Cost.from_json(cost) for case, cost in data["reference"].items()}, factor)
 

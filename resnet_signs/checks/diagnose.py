@@ -1,12 +1,12 @@
 """Compare an observation of student code with the reference's and name the first mistake.
 
 Pure functions of typed observations (:mod:`resnet_signs.checks.observations`; no Keras, no student
-code): the public checks and the grader's judge both use them. Each returns ``None`` when all is well, else ONE hint: a first line that
-starts with "✗" and names the mistake, then indented lines with what was expected and what was
-observed (shapes, op chains, a few numbers). Order: does it run, output shape, structure (most
-specific first), values; a run failure or a wrong shape is reported through the structural
-mistake that explains it when there is one, since "the stride belongs on the shortcut" helps
-more than a Keras error.
+code): the public checks and the grader's judge both use them. Each returns ``None`` when all is
+well, else ONE hint: a first line that starts with "✗" and names the mistake, then indented lines
+with what was expected and what was observed (shapes, op chains, a few numbers). Order: does it
+run, output shape, structure (most specific first), values; a run failure or a wrong shape is
+reported through the structural mistake that explains it when there is one, since "the stride
+belongs on the shortcut" helps more than a Keras error.
 """
 
 from __future__ import annotations
@@ -219,7 +219,8 @@ def _op_text(op: Op) -> str:
     if op.op == "conv":
         k = "x".join(map(str, op.kernel_size))
         s = op.strides[0]
-        return f"Conv2D({op.filters}, {k}" + (f", s={s}" if s != 1 else "") + (", same" if op.padding == "same" else "") + ")"
+        return (f"Conv2D({op.filters}, {k}" + (f", s={s}" if s != 1 else "")
+                + (", same" if op.padding == "same" else "") + ")")
     if op.op == "bn":
         return "BN" if op.axis == 3 else f"BN(axis={op.axis})"
     if op.op in ("maxpool", "avgpool"):
@@ -265,7 +266,8 @@ def _join_hint(block, g, w, case) -> str | None:
         return f"✗ join the two paths with Add()([X, X_shortcut]) (got {g.join.op.op} of {g.join.inputs} inputs)"
     if g.join.same_inputs:
         return ("✗ the Add adds the main path to itself (Add()([X, X])): add the shortcut instead, "
-                "Add()([X, X_shortcut]), where X_shortcut is the block's input (or its projection) saved before the main path")
+                "Add()([X, X_shortcut]), where X_shortcut is the block's input (or its projection) "
+                "saved before the main path")
     if _kinds(g.tail) == _kinds(w.tail):
         return None
     if not g.tail and _kinds(g.main)[-1:] == ["relu"]:
@@ -312,7 +314,7 @@ def _main_path_hint(block, g, w, case) -> str | None:
         return None
     if got[0][:1] != ["conv"]:
         return f"✗ the main path starts with a Conv2D on X (got {_arrow(gm)})"
-    for i, (gseg, wseg) in enumerate(zip(got, want)):
+    for i, (gseg, wseg) in enumerate(zip(got, want, strict=False)):
         if gseg == wseg:
             continue
         if "bn" not in gseg:
@@ -329,7 +331,7 @@ def _main_path_hint(block, g, w, case) -> str | None:
 def _conv_hint(block, g, w, case) -> str | None:
     gc = [o for o in g.main if o.op == "conv"]
     wc = [o for o in w.main if o.op == "conv"]
-    for i, (gconv, wconv) in enumerate(zip(gc, wc)):
+    for i, (gconv, wconv) in enumerate(zip(gc, wc, strict=False)):
         same_pad = wconv.kernel_size == (1, 1) or gconv.padding == wconv.padding
         if i == 1 and (gconv.kernel_size != wconv.kernel_size or not same_pad):
             k = "x".join(map(str, gconv.kernel_size))
@@ -382,7 +384,7 @@ def _training_hint(got: dict, want: dict) -> str | None:
 
 
 def _initializer_hint(g: BlockSummary, w: BlockSummary) -> str | None:
-    convs = lambda s: [o for o in (s.main or ()) + (s.shortcut or ()) if o.op == "conv"]  # noqa: E731
+    convs = lambda s: [o for o in (s.main or ()) + (s.shortcut or ()) if o.op == "conv"]  # noqa: E731 - a one-line helper
     want = convs(w)[0].initializer
     for conv in convs(g):
         if conv.initializer != want:
@@ -419,7 +421,8 @@ def model_hint(obs: ModelObservation, expected: ModelObservation, case: ModelCas
         return "✗ ResNet50 returned nothing that could be inspected"
     if not g.calls:
         return ("✗ build stages 2 to 5 by calling convolutional_block and identity_block: this ResNet50 calls "
-                "neither" + (f" (its graph stops at a {g.chain_broken_by} of several inputs)" if g.chain_broken_by else ""))
+                "neither"
+                + (f" (its graph stops at a {g.chain_broken_by} of several inputs)" if g.chain_broken_by else ""))
     for check in (_stem_hint, _stages_hint, _head_hint):
         hint = check(g, w)
         if hint:
@@ -485,7 +488,7 @@ def _stages_hint(g, w) -> str | None:
             f"✗ ResNet-50 has {len(ws)} stages of residual blocks after stage 1, each opened by a "
             f"convolutional_block; found {len(gs)}" + detail
         )
-    for k, (gst, wst) in enumerate(zip(gs, ws), start=2):
+    for k, (gst, wst) in enumerate(zip(gs, ws, strict=True), start=2):
         if gst.blocks != wst.blocks:
             n = wst.blocks
             return (f"✗ stage {k} should have {n} blocks (1 convolutional_block + {n - 1} identity_block), "
@@ -496,16 +499,17 @@ def _stages_hint(g, w) -> str | None:
             return (f"✗ stage {k} should {verb} s={s} (output {_shape(wst.shape or ())}, got {_shape(gst.shape or ())})"
                     + detail)
         if gst.filters != wst.filters:
-            bad = next(i for i, (a, b) in enumerate(zip(gst.filters, wst.filters)) if a != b)
+            bad = next(i for i, (a, b) in enumerate(zip(gst.filters, wst.filters, strict=False)) if a != b)
             return (f"✗ stage {k}'s blocks use filters {list(wst.filters[0])}; block {bad + 1} of stage {k} got "
                     f"{list(gst.filters[bad])}" + detail)
     fs = {call.f for call in g.calls}
     if fs != {call.f for call in w.calls}:
-        return f"✗ every block uses f={w.calls[0].f} (a {w.calls[0].f}x{w.calls[0].f} middle convolution); got f={sorted(fs)}"
+        f = w.calls[0].f
+        return f"✗ every block uses f={f} (a {f}x{f} middle convolution); got f={sorted(fs)}"
     for call in g.calls:
         if call.training is False:
             return f"✗ keep the blocks' default training=True in ResNet50 ({call.function} got training=False)"
-    for gst, wst in zip(gs, ws):
+    for gst, wst in zip(gs, ws, strict=True):
         if gst.shape != wst.shape:
             return f"✗ stage shapes differ: expected {_table(ws)}; got {_table(gs)}"
     return None

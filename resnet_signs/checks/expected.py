@@ -10,7 +10,7 @@ Students get the reference's outputs and structure, never its code.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
@@ -51,7 +51,7 @@ def read(folder: Path | Traversable | None = None) -> dict:
     return {function: observations.from_json(data, arrays[function]) for function, data in stored.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(function: str):
     """The stored reference observation for one public check (``identity_block`` ...)."""
     return read()[function]

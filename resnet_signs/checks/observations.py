@@ -221,7 +221,8 @@ class Op:
         for name in _OP_FIELDS:
             value = getattr(self, name)
             if value is not None:
-                data[name] = value.to_json() if hasattr(value, "to_json") else list(value) if isinstance(value, tuple) else value
+                data[name] = (value.to_json() if hasattr(value, "to_json")
+                              else list(value) if isinstance(value, tuple) else value)
         return data
 
     @classmethod
@@ -292,7 +293,7 @@ class BlockSummary:
     reaches_input: bool
 
     def to_json(self) -> dict:
-        ops = lambda path: None if path is None else [o.to_json() for o in path]  # noqa: E731
+        ops = lambda path: None if path is None else [o.to_json() for o in path]  # noqa: E731 - a one-line helper
         return {"tail": ops(self.tail), "join": self.join.to_json() if self.join else None, "main": ops(self.main),
                 "shortcut": ops(self.shortcut), "reaches_input": self.reaches_input}
 
@@ -352,7 +353,8 @@ class ModelSummary:
     total_params: int | None = None
 
     def to_json(self) -> dict:
-        return {"params": self.params, "output_shape": list(self.output_shape), "stem": [o.to_json() for o in self.stem],
+        return {"params": self.params, "output_shape": list(self.output_shape),
+                "stem": [o.to_json() for o in self.stem],
                 "stem_shape": list(self.stem_shape), "chain_broken_by": self.chain_broken_by,
                 "calls": [c.to_json() for c in self.calls], "stages": [s.to_json() for s in self.stages],
                 "head": [o.to_json() for o in self.head], "total_params": self.total_params}

@@ -18,8 +18,7 @@ import contextlib
 
 import numpy as np
 
-from resnet_signs.checks import graph
-from resnet_signs.checks import numerics
+from resnet_signs.checks import graph, numerics
 from resnet_signs.checks.cases import BlockCase, ModelCase
 from resnet_signs.checks.cost import Budget, OverBudget, estimate
 from resnet_signs.checks.observations import BlockObservation, BlockRun, ModelObservation, ModelRun
@@ -121,12 +120,12 @@ def _model_run(capture: Capture | None, case: ModelCase, budget: Budget | None) 
         summary = graph.model_summary(model)
     except GraphRejected as exc:
         return ModelRun(case.name, error=str(exc), over_budget=isinstance(exc, OverBudget))
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - an unreadable graph is a verdict
         return ModelRun(case.name, error=f"its graph could not be read: {one_line(exc)}")
     if not case.forward:
         return ModelRun(case.name, summary, cost=cost)
     try:
         return ModelRun(case.name, summary, probs=to_array(model(inputs, training=False)), cost=cost)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - a failed forward pass is a verdict
         return ModelRun(case.name, summary, error=f"a forward pass failed: {one_line(exc)}", cost=cost)
 

@@ -125,7 +125,8 @@ def _with_student_blocks(target, total_params: int) -> None:
     except Exception as exc:  # noqa: BLE001 - the student's blocks raised inside ResNet50
         blame = failing[0] if failing else None
         first = (f"✗ ResNet50 itself is right, but building it with your {blame} fails: fix {blame} first "
-                 f"(its check above says what is wrong)") if blame else f"✗ building ResNet50 with your blocks raised {one_line(exc)}"
+                 f"(its check above says what is wrong)") if blame else (
+            f"✗ building ResNet50 with your blocks raised {one_line(exc)}")
         raise CheckFailure(first, exc) from None
     if params != total_params:
         blame = " and ".join(failing) or "your blocks"

@@ -7,8 +7,8 @@ own :class:`~resnet_signs.checks.standins.BlockStandIn`), every size is bounded 
 a billion weights, no ten-thousand-layer graph), every string short. Nested models (a
 ``keras.Sequential`` or a functional model used as a layer) are allowed when they are made of
 allowed layers: they are validated recursively and bounded as a whole (layers, weights and nesting
-depth count across every level; their cost is estimated with the rest, :mod:`resnet_signs.checks.cost`). :func:`rebuild` then
-deserialises it in Keras' safe mode and sets every weight from the layers' own initializer configs,
+depth count across every level; their cost is estimated with the rest, :mod:`resnet_signs.checks.cost`).
+:func:`rebuild` then deserialises it in Keras' safe mode and sets every weight from the layers' own initializer configs,
 drawn by NumPy (:mod:`resnet_signs.checks.weights`: seeded initializers give the same values on
 every backend), so whoever rebuilds can compute the outputs itself.
 """

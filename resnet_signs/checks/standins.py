@@ -63,7 +63,7 @@ class BlockStandIn(keras.layers.Layer):
         m, h, w, c = input_shape
         if self.kind == "identity":
             return (m, h, w, c)
-        shrink = lambda d: None if d is None else math.ceil(d / self.s)  # noqa: E731
+        shrink = lambda d: None if d is None else math.ceil(d / self.s)  # noqa: E731 - a one-line helper (ceil division)
         return (m, shrink(h), shrink(w), self.filters[2])
 
     def call(self, x):

@@ -48,7 +48,7 @@ class AuditReport:
         rows = dict(self.counts)
         training = [s for s in self.counts if s not in TEST_SPLITS]
         if len(training) > 1:  # the course's training set is train_signs + val_signs
-            rows["+".join(training)] = [sum(c) for c in zip(*(self.counts[s] for s in training))]
+            rows["+".join(training)] = [sum(c) for c in zip(*(self.counts[s] for s in training), strict=True)]
         width = max(len(s) for s in rows) + 2
         header = "split".ljust(width) + "".join(f"{c:>6}" for c in range(jpegs.NUM_CLASSES)) + f"{'total':>8}"
         lines = [f"SIGNS audit of {self.source}", "", header]
@@ -85,7 +85,7 @@ def _h5_items(folder: Path) -> list[tuple[str, str, int, str]]:
     items = []
     for split in h5files.SPLITS:
         arrays = h5files.read_split(folder / h5files.file_name(split), split)
-        for index, (image, label) in enumerate(zip(arrays.x, arrays.y)):
+        for index, (image, label) in enumerate(zip(arrays.x, arrays.y, strict=True)):
             items.append((split, f"#{index}", int(label), hashlib.sha256(image.tobytes()).hexdigest()))
     return items
 

@@ -21,10 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = _action(sub, "prepare", _prepare, "build data/{train,test}_signs.h5 from a SIGNS folder (idempotent)",
                 "Build the course's train_signs.h5 (1080 images: train_signs + val_signs, sorted by name) and "
                 "test_signs.h5 (120) from the 64x64 JPEGs, or check and copy a folder holding both .h5 files. "
-                "Every input is checked against the SHA256SUMS manifest; existing good files are never overwritten by a "
-                "failed run.")
+                "Every input is checked against the SHA256SUMS manifest; existing good files are never overwritten "
+                "by a failed run.")
     p.add_argument("--from", dest="source", type=Path, required=True, metavar="DIR",
-                   help="SIGNS folder: DIR/64x64_SIGNS/{train,val,test}_signs, those three folders, or the two .h5 files")
+                   help="SIGNS folder: DIR/64x64_SIGNS/{train,val,test}_signs, those three folders, "
+                        "or the two .h5 files")
     _out(p)
     p.add_argument("--no-verify", dest="verify", action="store_false",
                    help="skip the checksum manifest (only to build from photos of your own)")

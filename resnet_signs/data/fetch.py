@@ -74,13 +74,13 @@ def download(url: str, folder: Path, *, timeout: float = 60) -> Path:
         os.chmod(part, 0o666 & ~umask())  # mkstemp makes 0600
         part.replace(target)
     except urllib.error.HTTPError as exc:
-        raise DataError(f"could not download {url}: HTTP {exc.code} {exc.reason}; {hint}")
+        raise DataError(f"could not download {url}: HTTP {exc.code} {exc.reason}; {hint}") from exc
     except urllib.error.URLError as exc:
-        raise DataError(f"could not download {url}: {_reason(exc.reason)}; {hint}")
+        raise DataError(f"could not download {url}: {_reason(exc.reason)}; {hint}") from exc
     except ValueError as exc:
-        raise DataError(f"could not download {url}: {exc}; give an https:// or file:// URL")
+        raise DataError(f"could not download {url}: {exc}; give an https:// or file:// URL") from exc
     except OSError as exc:
-        raise DataError(f"could not download {url}: {_reason(exc)}; {hint}")
+        raise DataError(f"could not download {url}: {_reason(exc)}; {hint}") from exc
     finally:
         part.unlink(missing_ok=True)
     return target
@@ -138,5 +138,5 @@ def _extract_into(archive: Path, root: Path) -> int:
         else:
             raise DataError(f"{archive} is not a .zip or .tar(.gz) archive; check the --url")
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, OSError) as exc:
-        raise DataError(f"{archive} is a damaged archive ({_reason(exc)}); delete it and fetch again")
+        raise DataError(f"{archive} is a damaged archive ({_reason(exc)}); delete it and fetch again") from exc
     return count

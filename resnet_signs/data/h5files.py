@@ -83,7 +83,7 @@ def read_split(path: Path, split: str) -> SplitArrays:
         raise
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{path} is truncated or not an HDF5 file ({reason}); {REBUILD}")
+        raise DataError(f"{path} is truncated or not an HDF5 file ({reason}); {REBUILD}") from exc
     _check_arrays(path, split, x, y, classes)
     return SplitArrays(x, y.astype(np.int64), classes.astype(np.int64), attrs)
 

@@ -91,11 +91,11 @@ def decode(path: Path) -> np.ndarray:
         with Image.open(path) as image:
             image.load()  # decodes now, so a truncated file fails here and not later
             pixels = np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except UnidentifiedImageError:
-        raise DataError(f"{path} is not an image; remove it or replace it with a good copy")
+    except UnidentifiedImageError as exc:
+        raise DataError(f"{path} is not an image; remove it or replace it with a good copy") from exc
     except (OSError, SyntaxError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"{path} is truncated or corrupt ({reason}); replace it with a good copy")
+        raise DataError(f"{path} is truncated or corrupt ({reason}); replace it with a good copy") from exc
     if pixels.shape != IMAGE_SHAPE:
         raise DataError(f"{path} is {pixels.shape[1]}x{pixels.shape[0]}, expected 64x64; resize it or remove it")
     return pixels

@@ -12,8 +12,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from resnet_signs.errors import DataError
 from resnet_signs import paths
+from resnet_signs.errors import DataError
 
 #: The manifest shipped with the code (read through importlib.resources: works from a wheel too).
 MANIFEST_PATH = paths.package_file("data", "SHA256SUMS")
@@ -43,9 +43,9 @@ def load_manifest(path: Path | None = None) -> dict[str, str]:
     path = Path(path) if path is not None else MANIFEST_PATH
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
+    except OSError as exc:
         raise DataError(f"the checksum manifest {path} is missing; reinstall resnet-signs (in a checkout: "
-                        "`git checkout -- resnet_signs/data/SHA256SUMS`)")
+                        "`git checkout -- resnet_signs/data/SHA256SUMS`)") from exc
     entries = {}
     for number, line in enumerate(lines, start=1):
         if not line.strip():

@@ -44,7 +44,8 @@ class PrepareResult:
 
     def summary(self) -> str:
         """One human line describing the result."""
-        files = " and ".join(f"{p} ({self.counts.get(s, '?')} images)" for s, p in zip(h5files.SPLITS, self.paths))
+        files = " and ".join(f"{p} ({self.counts.get(s, '?')} images)"
+                             for s, p in zip(h5files.SPLITS, self.paths, strict=True))
         if self.status == "up to date":
             return f"{files}: already up to date with {self.source}; nothing to do"
         return f"{self.status} {files} from {self.source}"
@@ -99,7 +100,7 @@ def _from_jpegs(root: Path, source: Path, out: Path, entries: dict, verify: bool
     digests = {s: manifest.digest_of((p.key, sums[p.key]) for p in by_split[s]) for s in h5files.SPLITS}
     counts = {s: len(by_split[s]) for s in h5files.SPLITS}
     outputs = [out / h5files.file_name(s) for s in h5files.SPLITS]
-    if all(h5files.is_current(p, s, digests[s]) for p, s in zip(outputs, h5files.SPLITS)):
+    if all(h5files.is_current(p, s, digests[s]) for p, s in zip(outputs, h5files.SPLITS, strict=True)):
         return PrepareResult("up to date", outputs, counts, source)
     arrays = {}
     for split, chosen in by_split.items():
@@ -126,7 +127,7 @@ def _from_h5(source: Path, out: Path, entries: dict, verify: bool) -> PrepareRes
         loaded[split] = arrays
     counts = {s: len(a.y) for s, a in loaded.items()}
     outputs = [out / h5files.file_name(s) for s in h5files.SPLITS]
-    if all(h5files.is_current(p, s, digests[s]) for p, s in zip(outputs, h5files.SPLITS)):
+    if all(h5files.is_current(p, s, digests[s]) for p, s in zip(outputs, h5files.SPLITS, strict=True)):
         return PrepareResult("up to date", outputs, counts, source)
     arrays = {s: (a.x, a.y, {"inputs_sha256": digests[s], "source": f"{h5files.file_name(s)} from {source}"})
               for s, a in loaded.items()}

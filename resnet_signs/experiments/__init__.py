@@ -31,7 +31,7 @@ _EXPORTS = {
     "use_budget": "resnet_signs.experiments.settings",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - a list, built from the one table of lazy exports
 
 
 def check_name(name: str) -> str:

@@ -53,7 +53,7 @@ class DepthResults:
         return {"runs": [asdict(r) for r in self.runs], "summary": self.summary()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "DepthResults":
+    def from_dict(cls, data: dict) -> DepthResults:
         return cls([DepthRun(**r) for r in data["runs"]])
 
 

@@ -46,7 +46,7 @@ class GradientResults:
         return {"norms": [asdict(g) for g in self.norms]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "GradientResults":
+    def from_dict(cls, data: dict) -> GradientResults:
         return cls([GradientNorms(**g) for g in data["norms"]])
 
 
@@ -89,7 +89,8 @@ def gradient_norms(depth: int, residual: bool, seed: int = 0, *, steps: int = 0,
 
 def _kernel_gradients(model: keras.Model, variables, x, y) -> tuple[list[np.ndarray], float]:
     if keras.backend.backend() != "tensorflow":
-        raise UsageError(f"gradient norms need the TensorFlow backend. Received: KERAS_BACKEND={keras.backend.backend()}")
+        raise UsageError("gradient norms need the TensorFlow backend. "
+                         f"Received: KERAS_BACKEND={keras.backend.backend()}")
     import tensorflow as tf
 
     loss_fn = keras.losses.SparseCategoricalCrossentropy()

@@ -92,7 +92,7 @@ class ExtraBlockResults:
         return {**asdict(self), "runs": [asdict(r) for r in self.runs]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ExtraBlockResults":
+    def from_dict(cls, data: dict) -> ExtraBlockResults:
         return cls(data["base_depth"], data["extra_blocks"], data["weight_decay"],
                    [ExtraBlockRun(**r) for r in data["runs"]])
 

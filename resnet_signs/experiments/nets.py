@@ -66,7 +66,7 @@ class ZeroPadShortcut(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         b, h, w, _ = input_shape
-        shrink = lambda d: None if d is None else -(-d // self.stride)  # noqa: E731 (ceil)
+        shrink = lambda d: None if d is None else -(-d // self.stride)  # noqa: E731 - a one-line helper (ceil division)
         return (b, shrink(h), shrink(w), self.filters)
 
     def get_config(self):

@@ -50,7 +50,7 @@ def plot_depth(results, ax=None):
         ax.errorbar(depths, mean, yerr=spread, marker="o", capsize=4, color=_color(residual),
                     label=_("ResNet") if residual else _("plain"))
         seeds = [(r.depth, r.train_error) for r in results.runs if r.residual == residual]
-        ax.scatter(*zip(*seeds), s=12, alpha=0.5, color=_color(residual))
+        ax.scatter(*zip(*seeds, strict=True), s=12, alpha=0.5, color=_color(residual))
     ax.set(xlabel=_("depth (weighted layers)"), ylabel=_("training error after training"),
            title=_("Training error vs depth (mean, min-max over seeds, dots: seeds)"))
     ax.set_xticks(sorted({r.depth for r in results.runs}))
@@ -65,7 +65,8 @@ def plot_training_curves(results, depth: int | None = None, ax=None):
     for run in (r for r in results.runs if r.depth == depth):
         ax.plot(range(1, len(run.train_errors) + 1), run.train_errors, color=_color(run.residual), alpha=0.8,
                 label=_net(run.residual, depth) if run.seed == 0 else None)
-    ax.set(xlabel=_("epoch"), ylabel=_("training error"), title=i18n.format("Training curves at depth {depth}", depth=depth))
+    ax.set(xlabel=_("epoch"), ylabel=_("training error"),
+           title=i18n.format("Training curves at depth {depth}", depth=depth))
     ax.legend()
     return ax
 

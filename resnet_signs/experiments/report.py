@@ -53,7 +53,7 @@ def load_all(budget: str, out=None) -> list:
     from resnet_signs.experiments.runner import load_cached
 
     outcomes = [load_cached(name, budget, out=out) for name in NAMES]
-    missing = [name for name, o in zip(NAMES, outcomes) if o is None]
+    missing = [name for name, o in zip(NAMES, outcomes, strict=True) if o is None]
     if missing:
         flag = "" if budget == "full" else f" --{budget}"
         commands = "; ".join(f"resnet-signs experiment {name}{flag}" for name in missing)
@@ -62,7 +62,8 @@ def load_all(budget: str, out=None) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m resnet_signs.experiments.report", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m resnet_signs.experiments.report",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--budget", choices=BUDGETS, default="full")
     parser.add_argument("--out", metavar="DIR", default=None, help="cache folder (default: experiments-cache/)")
     args = parser.parse_args(argv)

@@ -64,7 +64,10 @@ class Outcome:
 
 
 def default_cache_dir() -> Path:
-    """``experiments-cache/`` in the checkout (``RESNET_SIGNS_EXPERIMENTS`` overrides; see :mod:`resnet_signs.paths`)."""
+    """``experiments-cache/`` in the checkout.
+
+    ``RESNET_SIGNS_EXPERIMENTS`` overrides it; see :mod:`resnet_signs.paths`.
+    """
     return paths.experiments_cache_dir()
 
 

@@ -56,7 +56,7 @@ class Settings:
         """Extra block: how the appended layers are trained."""
         return dataclasses.replace(self.recipe, epochs=self.extra_epochs)
 
-    def validated(self) -> "Settings":
+    def validated(self) -> Settings:
         for depth in (*self.depths, self.base_depth):
             blocks_per_stage(depth)
         positive = ("seeds", "epochs", "batch_size", "image_size", "extra_blocks", "extra_epochs")

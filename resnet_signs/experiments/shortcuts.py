@@ -51,7 +51,7 @@ class ShortcutResults:
         return {"runs": [asdict(r) for r in self.runs], "summary": self.summary()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ShortcutResults":
+    def from_dict(cls, data: dict) -> ShortcutResults:
         return cls([ShortcutRun(**r) for r in data["runs"]])
 
 

@@ -26,7 +26,8 @@ def summary_lines(name: str, results) -> list[str]:
                          f"  {g.norms[0] / g.norms[-1]:>10.3g}")
         return lines
     if name == "extra-block":
-        lines = [_("seed  model     train err  test err  ||out-in||/||in|| before -> after  mean |gamma| before -> after")]
+        lines = [_("seed  model     train err  test err  ||out-in||/||in|| before -> after  "
+                   "mean |gamma| before -> after")]
         for r in results.runs:
             line = f"{r.seed:>4}  {r.kind:<8}  {r.train_error:>9.3f}  {r.test_error:>8.3f}"
             if r.kind != "base":  # the base net has no appended layers to probe

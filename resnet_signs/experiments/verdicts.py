@@ -67,7 +67,8 @@ def _depth(results) -> dict:
     train, test = defaultdict(dict), defaultdict(dict)
     for net, residual in (("plain", False), ("resnet", True)):
         for depth in sorted({r.depth for r in results.runs}):
-            runs = sorted((r for r in results.runs if r.residual == residual and r.depth == depth), key=lambda r: r.seed)
+            runs = sorted((r for r in results.runs if r.residual == residual and r.depth == depth),
+                          key=lambda r: r.seed)
             if runs:
                 train[net][str(depth)] = [r.train_error for r in runs]
                 test[net][str(depth)] = [r.test_error for r in runs]
@@ -76,8 +77,9 @@ def _depth(results) -> dict:
     if len(depths) > 1:
         shallow = 20 if 20 in depths and max(depths) > 20 else depths[0]
         deep = max(depths)
-        for net, word, better in (("plain", "above", lambda d, s: d > s), ("resnet", "at or below", lambda d, s: d <= s)):
-            pairs = list(zip(train[net][str(deep)], train[net][str(shallow)]))
+        for net, word, better in (("plain", "above", lambda d, s: d > s),
+                                  ("resnet", "at or below", lambda d, s: d <= s)):
+            pairs = list(zip(train[net][str(deep)], train[net][str(shallow)], strict=False))
             k = _count(pairs, better)
             verdicts.append({
                 "claim": "a deeper plain net reaches a higher training error" if net == "plain"
@@ -110,7 +112,8 @@ def _curve_notes(results) -> list[dict]:
                       if r.depth == depth and r.residual == residual and len(r.train_errors) > CURVE_WINDOW]
             if curves:
                 before = _mean([c[-1 - CURVE_WINDOW] for c in curves])
-                parts.append(f"{'ResNet' if residual else 'plain'}-{depth} {before:.3f} -> {_mean([c[-1] for c in curves]):.3f}")
+                after = _mean([c[-1] for c in curves])
+                parts.append(f"{'ResNet' if residual else 'plain'}-{depth} {before:.3f} -> {after:.3f}")
     if not parts:
         return []
     return [sentence("running training error (training mode), mean over seeds, {window} epochs before the end -> "
@@ -128,7 +131,7 @@ def _gradients(results) -> dict:
     plain, resnet = f"plain-{deep}", f"ResNet-{deep}"
     if plain in spreads and resnet in spreads:
         for step in spreads[plain]:
-            pairs = list(zip(spreads[plain][step], spreads[resnet].get(step, [])))
+            pairs = list(zip(spreads[plain][step], spreads[resnet].get(step, []), strict=False))
             k = _count(pairs, lambda p, r: p > r)
             when = "at initialisation" if step == "0" else "after {steps} SGD steps"
             ratio = _mean(ratios[plain][step])
@@ -153,8 +156,9 @@ def _extra_block(results) -> dict:
     change = {kind: {"appended": [r.change_before for r in runs], "trained": [r.change_after for r in runs]}
               for kind, runs in by_kind.items() if kind != "base"}
     verdicts = []
-    for kind, word, better in (("residual", "at or below", lambda e, b: e <= b), ("plain", "above", lambda e, b: e > b)):
-        pairs = list(zip(train[kind], train["base"]))
+    for kind, word, better in (("residual", "at or below", lambda e, b: e <= b),
+                               ("plain", "above", lambda e, b: e > b)):
+        pairs = list(zip(train[kind], train["base"], strict=False))
         k = _count(pairs, better)
         verdicts.append({
             "claim": "appended residual blocks do not raise the training error" if kind == "residual"
@@ -176,7 +180,7 @@ def _shortcuts(results) -> dict:
     verdicts = []
     for depth in sorted({str(r.depth) for r in results.runs}, key=int):
         zero, proj = train["zero-pad"].get(depth, []), train["projection"].get(depth, [])
-        k = _count(zip(proj, zero), lambda p, z: p < z)
+        k = _count(zip(proj, zero, strict=False), lambda p, z: p < z)
         verdicts.append({
             "claim": "both kinds of shortcut train; projections at most marginally better",
             "holds_in": None, "seeds": len(zero),

@@ -26,14 +26,15 @@ from typing import TextIO
 
 from resnet_signs import paths
 from resnet_signs.errors import UsageError
-from resnet_signs.grading import course as courses
 from resnet_signs.grading import autograded, exports, gradebook, isolation, reports
+from resnet_signs.grading import course as courses
 from resnet_signs.grading.fingerprint import course_files, fingerprint, grading_files
 from resnet_signs.grading.jobs import DEFAULT_GRADER, Job, auto_workers, check_scheduler, execute, threads_per_worker
 from resnet_signs.grading.model import Limits, SubmissionGrade
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import Submission, find_submissions, notebook_language, skipped_folders
 from resnet_signs.release.nbgrader_steps import load_config
+
 
 @dataclass
 class GradeRun:

@@ -82,7 +82,13 @@ def write(config, db_url: str, grade: SubmissionGrade, notebook: Path, assignmen
 
 def _sanitise(nb, config, db_url: str, student: str, assignment: str, notebook_id: str):
     """nbgrader autograde's sanitising steps, run by nbgrader itself (no code runs)."""
-    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        OverwriteCells,
+        OverwriteKernelspec,
+    )
 
     resources = {"nbgrader": {"db_url": db_url, "assignment": assignment, "notebook": notebook_id,
                               "student": student}}

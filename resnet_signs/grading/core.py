@@ -25,9 +25,9 @@ from pathlib import Path
 import nbformat
 
 from resnet_signs.checks.records import TestRecord, one_line
+from resnet_signs.grading import channel, isolation, judging, runner
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
-from resnet_signs.grading import channel, isolation, judging, runner
 from resnet_signs.grading.channel import EventKind
 from resnet_signs.grading.judge import NO_RESULT, Judge
 from resnet_signs.grading.model import FunctionGrade, Limits, Status, SubmissionGrade, TestResult
@@ -72,7 +72,7 @@ def grade_submission(notebook_path, *, student: str, course, limits: Limits | No
         nb = nbformat.read(str(notebook_path), as_version=4)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("it has no list of cells")
-    except Exception as exc:  # any unreadable file is the student's: a status, not a crash
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the student's: a status, not a crash
         return _invalid(student, course, f"not a readable notebook: {one_line(exc)}", time.monotonic() - started)
     plan = planning.build(nb, course)
     env = runner.child_env(Path(workdir) / "sandbox", threads)
@@ -253,9 +253,9 @@ def _judge(course: courses.Course, plan: planning.Plan, execution: _Execution, l
 def _why_no_record(plan, execution, test_id: str) -> str:
     for index, step in enumerate(plan.steps):
         outcome = execution.outcomes.get(index)
-        if step.test_id == test_id and outcome is not None:
-            if outcome.status in (Status.ERROR, Status.TIMEOUT, Status.MEMORY) and outcome.detail:
-                return f"✗ the test did not run to the end: {outcome.detail}"
+        if (step.test_id == test_id and outcome is not None
+                and outcome.status in (Status.ERROR, Status.TIMEOUT, Status.MEMORY) and outcome.detail):
+            return f"✗ the test did not run to the end: {outcome.detail}"
     return NO_RESULT
 
 

@@ -136,7 +136,8 @@ def _load(root: Path, source: Path, _stamp) -> Course:
     except ReferenceNotFound as exc:
         raise GradingError(str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - the instructor's file: any error in it is one line, not a traceback
-        raise GradingError(f"{root / 'hidden_tests.py'}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        raise GradingError(f"{root / 'hidden_tests.py'}: {type(exc).__name__}: {first}") from None
     table = getattr(hidden, "TESTS", None)
     if not isinstance(table, dict):
         raise GradingError(f"{root / 'hidden_tests.py'} defines no TESTS table")
@@ -152,7 +153,8 @@ def _load(root: Path, source: Path, _stamp) -> Course:
     present = {_nbgrader(c).get("grade_id") for c in nb.cells if _nbgrader(c).get("solution")}
     missing = sorted(functions - present)
     if missing:
-        raise GradingError(f"{source}: no answer cell with grade_id {', '.join(missing)}: is it the assignment's source?")
+        raise GradingError(f"{source}: no answer cell with grade_id {', '.join(missing)}: "
+                           "is it the assignment's source?")
     tests, ids, skip, current, answers = [], [], set(), None, []
     for cell in nb.cells:
         if SKIP_TAG in cell.get("metadata", {}).get("tags", []):
@@ -173,7 +175,8 @@ def _load(root: Path, source: Path, _stamp) -> Course:
     if untested:
         raise GradingError(f"hidden_tests.py has tests with no test cell in {source.name}: {', '.join(untested)}")
     stand_ins = dict(getattr(hidden, "STAND_INS", {}))
-    return Course(root, source.parent.name, source, tuple(answers), tuple(tests), tuple(ids), frozenset(skip), stand_ins)
+    return Course(root, source.parent.name, source, tuple(answers), tuple(tests), tuple(ids), frozenset(skip),
+                  stand_ins)
 
 
 def _test_cell(source: Path, table: dict[str, GradedTest], grade_id: str, current: str | None, meta: dict,

@@ -41,7 +41,7 @@ apt-get install -y -q python3 python3-venv python3-pip bubblewrap
 python3 -c 'import sys; assert sys.version_info >= (3, 11), "resnet-signs needs Python 3.11+: choose the Ubuntu 24.04 base image"'
 python3 -m venv {VENV}
 {VENV}/bin/pip install -q /autograder/source/{PACKAGE}
-"""
+"""  # noqa: E501 - a shell script's line, verbatim
 
 RUN_AUTOGRADER = f"""#!/usr/bin/env bash
 # Gradescope runs this for every submission: grade /autograder/submission/*.ipynb, write results/results.json.

@@ -42,5 +42,6 @@ class GradedTest:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}. Received: kind={self.kind!r}")
         cases = tuple(self.cases) if isinstance(self.cases, (list, tuple)) else ()
         if not cases or not all(isinstance(case, (BlockCase, ModelCase)) for case in cases):
-            raise ValueError(f"cases must be a non-empty list of BlockCase or ModelCase. Received: cases={self.cases!r}"[:300])
+            raise ValueError(("cases must be a non-empty list of BlockCase or ModelCase. "
+                              f"Received: cases={self.cases!r}")[:300])
         object.__setattr__(self, "cases", cases)

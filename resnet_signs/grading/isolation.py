@@ -32,7 +32,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from resnet_signs import paths
@@ -60,9 +60,10 @@ class Mount:
 
     Attributes:
         kind: ``ro`` (bound read-only, recursively), ``link`` (a symlink to ``target``), ``sys`` (sysfs,
-            read-only: bubblewrap binds the machine's, unshare mounts its network namespace's own), ``proc`` (the PID namespace's own, :data:`PROC_COVERED`
-            read-only), ``dev`` (a tmpfs holding :data:`DEVICES`), ``tmpfs`` (empty, private,
-            :data:`TMPFS_BYTES`, writable), ``hide`` (an empty read-only tmpfs over a folder),
+            read-only: bubblewrap binds the machine's, unshare mounts its network namespace's own), ``proc``
+            (the PID namespace's own, :data:`PROC_COVERED` read-only), ``dev`` (a tmpfs holding
+            :data:`DEVICES`), ``tmpfs`` (empty, private, :data:`TMPFS_BYTES`, writable), ``hide`` (an empty
+            read-only tmpfs over a folder),
             ``device`` (one device file bound) or ``rw`` (bound writable: the sandbox folder).
         path: where it appears in the child (the same path as outside).
         target: a link's target.
@@ -238,7 +239,7 @@ def backend() -> str:
     return next(b for b in BACKENDS if works(b))
 
 
-@lru_cache(maxsize=None)
+@cache
 def works(name: str) -> bool:
     """Whether backend ``name`` can run a command here (probed once per process)."""
     if name == "none":
@@ -248,7 +249,8 @@ def works(name: str) -> bool:
     try:
         with tempfile.TemporaryDirectory(prefix="resnet-signs-probe-") as folder:
             (Path(folder) / "work").mkdir()
-            probe = subprocess.run(_WRAPPERS[name](["true"], Path(folder)), capture_output=True, timeout=30,
+            probe = subprocess.run(_WRAPPERS[name](["true"], Path(folder)), check=False, capture_output=True,
+                                   timeout=30,
                                    cwd=Path(folder) / "work")
     except (OSError, subprocess.SubprocessError):
         return False
@@ -335,7 +337,7 @@ class ProcessLimit:
         return cls.root() is not None
 
     @classmethod
-    def create(cls) -> "ProcessLimit | None":
+    def create(cls) -> ProcessLimit | None:
         root = cls.root()
         if root is None:
             return None

@@ -12,10 +12,10 @@ import importlib
 import multiprocessing
 import re
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
 
 from resnet_signs.errors import UsageError
 from resnet_signs.grading.model import Limits, SubmissionGrade
@@ -120,7 +120,7 @@ def execute(jobs: list[Job], *, workers: int = 1,
         for job in jobs:
             try:
                 yield job, run_job(job)
-            except Exception as exc:  # a grader bug: reported, never cached as a grade
+            except Exception as exc:  # noqa: BLE001 - a grader bug: reported, never cached as a grade
                 yield job, exc
     else:
         yield from _in_processes(jobs, workers)

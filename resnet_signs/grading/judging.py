@@ -357,8 +357,8 @@ def serve(replies: int) -> None:
     from resnet_signs.quiet import import_tensorflow
 
     import_tensorflow()
-    import resnet_signs.checks.graph  # noqa: F401 - imported before the first request is timed
-    import resnet_signs.checks.observe  # noqa: F401
+    import resnet_signs.checks.graph
+    import resnet_signs.checks.observe  # noqa: F401 - imported before the first request is timed
 
     out = os.fdopen(replies, "wb")
 

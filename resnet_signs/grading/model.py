@@ -208,7 +208,8 @@ class SubmissionGrade:
             output=wire.text(data.get("output", ""), "output", 1 << 24),
             tampered_cells=[wire.text(c, "a tampered cell", 128)
                             for c in wire.items(data.get("tampered_cells", []), "tampered_cells", 256)],
-            isolation=[wire.text(i, "an isolation note") for i in wire.items(data.get("isolation", []), "isolation", 64)],
+            isolation=[wire.text(i, "an isolation note")
+                       for i in wire.items(data.get("isolation", []), "isolation", 64)],
             skipped_cells=[wire.integer(i, "a skipped cell", 0, 1 << 20)
                            for i in wire.items(data.get("skipped_cells", []), "skipped_cells", 1 << 16)],
             notes=[wire.text(n, "a note") for n in wire.items(data.get("notes", []), "notes", 256)],

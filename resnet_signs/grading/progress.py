@@ -12,13 +12,12 @@ import threading
 import time
 from typing import TextIO
 
-
 #: The name of the thread that redraws the bar between completions (tests check it ends).
 TICKER_THREAD = "grading-progress"
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
@@ -65,13 +64,14 @@ class Progress:
                 eta = _clock(typical * waves - age)
             elif self.limit:
                 low = max(0.0, (typical or 0) * (waves - 1))
-                eta = f"{_clock(low)}-{_clock(low + max(0.0, self.limit - age))} (a submission runs long: up to its time limit)"
+                eta = (f"{_clock(low)}-{_clock(low + max(0.0, self.limit - age))} "
+                       "(a submission runs long: up to its time limit)")
             else:
                 eta = "--:--:--"
         return (f"[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
                 f"  elapsed {_clock(elapsed)}  ETA {eta}")
 
-    def start_ticking(self) -> "Progress":
+    def start_ticking(self) -> Progress:
         """Redraw every few seconds between completions too, so a long wait shows in the ETA."""
         threading.Thread(target=self._tick, name=TICKER_THREAD, daemon=True).start()
         return self

@@ -92,7 +92,9 @@ def feedback_html(grade: SubmissionGrade, language: str = i18n.DEFAULT) -> str:
         for f in grade.functions if f.status is not Status.OK
     )
     if grade.tampered_cells:
-        notes += f"<li>{e(fmt('Edited test cells were restored from the original: {cells}', cells=', '.join(grade.tampered_cells)))}</li>"
+        restored = fmt("Edited test cells were restored from the original: {cells}",
+                       cells=", ".join(grade.tampered_cells))
+        notes += f"<li>{e(restored)}</li>"
     score = f"{as_number(grade.score)} / {as_number(grade.max_score)}"
     headings = "".join(f"<th>{e(_(h))}</th>" for h in ("Function", "Test", "Result", "Points", "Hint"))
     return "\n".join([

@@ -79,9 +79,9 @@ def _shell_class():
 def run(plan: ChildPlan, channel: Writer) -> None:
     """Run the plan's steps, skipping ``plan.skip`` and the tests in ``plan.observed``."""
     global _armed
+    from resnet_signs import paths
     from resnet_signs.checks.capture import private_copy
     from resnet_signs.checks.records import TestRecord, one_line
-    from resnet_signs import paths
     from resnet_signs.grading import strays
     from resnet_signs.grading.isolation import PROCESS_KILL
 

@@ -7,8 +7,9 @@ assignment and notebook names the course directory gives (:mod:`resnet_signs.gra
 - ``DIR/<student>/<assignment>/<Notebook>.ipynb`` (nbgrader's ``submitted/``),
   also when ``DIR`` is the course directory itself (then ``DIR/submitted/`` is used).
 
-Hidden folders and ``__pycache__`` are skipped. A student folder without the notebook is still a submission (graded as an invalid notebook),
-so a missing file shows up in the grades instead of silently vanishing.
+Hidden folders and ``__pycache__`` are skipped. A student folder without the notebook is still a
+submission (graded as an invalid notebook), so a missing file shows up in the grades instead of
+silently vanishing.
 """
 
 from __future__ import annotations

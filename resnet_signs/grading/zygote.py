@@ -41,18 +41,18 @@ def _preload() -> None:
     from resnet_signs.quiet import import_tensorflow
 
     import_tensorflow()
-    import IPython.core.interactiveshell  # noqa: F401
-    import keras  # noqa: F401
-    import matplotlib  # noqa: F401
-    import numpy  # noqa: F401
+    import IPython.core.interactiveshell  # noqa: F401 - preloaded: every fork starts with it
+    import keras  # noqa: F401 - preloaded
+    import matplotlib  # noqa: F401 - preloaded
+    import numpy  # noqa: F401 - preloaded
 
-    import resnet_signs.checks.capture  # noqa: F401
-    import resnet_signs.checks.cases  # noqa: F401
-    import resnet_signs.checks.standins  # noqa: F401
-    import resnet_signs.grading.channel  # noqa: F401
-    import resnet_signs.grading.model  # noqa: F401
-    import resnet_signs.grading.sandbox  # noqa: F401
-    import resnet_signs.grading.strays  # noqa: F401
+    import resnet_signs.checks.capture
+    import resnet_signs.checks.cases
+    import resnet_signs.checks.standins
+    import resnet_signs.grading.channel
+    import resnet_signs.grading.model
+    import resnet_signs.grading.sandbox
+    import resnet_signs.grading.strays  # noqa: F401 - preloaded, as the ones above
 
 
 def _dumpable(flag: int) -> None:
@@ -167,7 +167,7 @@ class Zygote:
         """A new, empty folder for one child (inside the zygote's only writable folder)."""
         return self.root / f"s-{uuid.uuid4().hex[:12]}"
 
-    def spawn(self, cwd: Path, env: dict, fds: list[int]) -> "ForkedChild":
+    def spawn(self, cwd: Path, env: dict, fds: list[int]) -> ForkedChild:
         """Fork a sandbox child on ``fds`` (plan pipe, output pipe, report pipe)."""
         self.wait_ready()
         try:
@@ -230,7 +230,8 @@ class ForkedChild:
 
 
 def _key(env: dict, hide: tuple) -> tuple:
-    return tuple(sorted((k, v) for k, v in env.items() if k not in PER_CHILD)), tuple(str(Path(h).resolve()) for h in hide)
+    return (tuple(sorted((k, v) for k, v in env.items() if k not in PER_CHILD)),
+            tuple(str(Path(h).resolve()) for h in hide))
 
 
 def _global_pid(zygote_pid: int, ns_pid: int) -> int | None:

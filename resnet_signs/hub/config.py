@@ -181,7 +181,7 @@ c.Exchange.root = {str(course.exchange.resolve())!r}
 c.CourseDirectory.course_id = {course.course_id!r}
 # A user's courses come from the hub's groups formgrade-<course> (instructors) and nbgrader-<course> (students).
 c.Authenticator.plugin_class = "nbgrader.auth.JupyterHubAuthPlugin"
-'''
+'''  # noqa: E501 - the generated file's docstring, verbatim
 
 
 def nbgrader_instructor(course: HubCourse) -> str:
@@ -255,7 +255,7 @@ def jupyterhub_snippet(course: HubCourse, out: Path) -> str:
         "",
         "def resnet_signs_server_token_scopes(spawner):",
         "    # JupyterHub's 'server' role, plus what nbgrader's course list needs on the instructors' servers.",
-        "    scopes = ['users:activity!user', 'access:servers!server', 'read:users:groups!user', 'read:users:name!user']",
+        "    scopes = ['users:activity!user', 'access:servers!server', 'read:users:groups!user', 'read:users:name!user']",  # noqa: E501 - a line of the generated file, verbatim
         "    if resnet_signs_role(spawner) == 'instructor':",
         "        scopes += ['list:services', 'read:services']",
         "    return scopes",
@@ -273,7 +273,8 @@ def jupyterhub_snippet(course: HubCourse, out: Path) -> str:
     if not frame:
         lines += ["# --csp none: JupyterHub's frame-ancestors 'none' stays; formgrader opens in its own tab."]
     if course.grade_on_submit or course.feedback_on_submit:
-        what = "and releases its feedback at once" if course.feedback_on_submit else "(the instructor releases feedback)"
+        what = ("and releases its feedback at once" if course.feedback_on_submit
+                else "(the instructor releases feedback)")
         lines += ["", f"# On submit: the watch service grades each new submission {what}.",
                   f"c.JupyterHub.services.append({json.dumps(service, indent=4)})"]
     return "\n".join(lines) + "\n"

@@ -19,10 +19,10 @@ import shutil
 import stat
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 #: The secret nbgrader writes last: ``secrets.token_hex(64)``.
 _SECRET = re.compile(r"^[0-9a-f]{128}$")

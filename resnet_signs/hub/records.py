@@ -19,7 +19,7 @@ class RecordError(ValueError):
     """A record is malformed; the message is one line saying what is wrong."""
 
 
-class Outcome(str, Enum):
+class Outcome(str, Enum):  # noqa: UP042 - StrEnum would change str(Outcome.X); JSON sees the same value
     """What became of one submission (the state file's ``outcome``)."""
 
     GRADED = "graded"  # graded (or an earlier identical grade reused) and recorded

@@ -31,15 +31,15 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from resnet_signs import paths
 from resnet_signs.errors import CourseError, UsageError
-from resnet_signs.hub import inbound
 from resnet_signs.grading.jobs import DEFAULT_GRADER
 from resnet_signs.grading.model import Limits
+from resnet_signs.hub import inbound
 from resnet_signs.hub.records import Done, GradeReply, GradeRequest, Outcome, Ready, RecordError
 
 #: Seconds on top of the grader's own cap on one submission (judging, gradebook, feedback).
@@ -308,7 +308,8 @@ class Service:
             return None
 
     def _done_path(self, sub: inbound.InboundSubmission) -> Path:
-        return self.state / "done" / f"{hashlib.sha256(sub.name.encode('utf-8', 'surrogateescape')).hexdigest()[:32]}.json"
+        digest = hashlib.sha256(sub.name.encode("utf-8", "surrogateescape")).hexdigest()
+        return self.state / "done" / f"{digest[:32]}.json"
 
     def process(self, sub: inbound.InboundSubmission, *, superseded: bool = False) -> Done:
         """Collect, grade and record one submission; write its state file and its log line."""
@@ -352,7 +353,7 @@ class Service:
     def _line(self, sub: inbound.InboundSubmission, done: Done) -> str:
         who = f"{sub.student} (submitted {sub.timestamp})"
         if done.outcome is Outcome.GRADED:
-            after = (datetime.now(timezone.utc).replace(tzinfo=None) - sub.when).total_seconds()
+            after = (datetime.now(UTC).replace(tzinfo=None) - sub.when).total_seconds()
             text = f"graded {_score(done.score, done.max_score)} in {done.seconds:g} s"
             text += f", feedback {done.feedback}" if done.feedback else ""
             text += f", {after:.1f} s after submitting" + (f" ({done.detail})" if done.detail else "")
@@ -412,7 +413,8 @@ def _check(settings: Settings) -> None:
         if not value > 0:
             raise UsageError(f"--{name.replace('_', '-')} must be a positive number of seconds, got {value!r}")
     if settings.submission_timeout is not None and not settings.submission_timeout > 0:
-        raise UsageError(f"--submission-timeout must be a positive number of seconds, got {settings.submission_timeout!r}")
+        raise UsageError("--submission-timeout must be a positive number of seconds, "
+                         f"got {settings.submission_timeout!r}")
     if not settings.memory_mb >= 256:
         raise UsageError(f"--memory-limit must be at least 256 (MB), got {settings.memory_mb!r}")
 
@@ -450,7 +452,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds one submission may take before its grading is stopped and it is reported "
                              f"NOT GRADED (default: the grader's cap for the course plus {MARGIN:g})")
     parser.add_argument("--timeout", type=_number(float), default=_grade_default("timeout"), metavar="S",
-                        help="seconds each graded function may run, as resnet-signs grade --timeout (default: %(default)s)")
+                        help="seconds each graded function may run, as resnet-signs grade --timeout "
+                             "(default: %(default)s)")
     parser.add_argument("--memory-limit", type=_number(int), default=_grade_default("memory_mb"), metavar="MB",
                         help="memory limit of one submission's sandbox in MB (default: %(default)s)")
     parser.add_argument("--no-owner-check", action="store_true",
@@ -461,7 +464,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings(
-        course=(args.course or paths.course_dir()).expanduser().resolve(), exchange=args.exchange.expanduser().resolve(),
+        course=(args.course or paths.course_dir()).expanduser().resolve(),
+        exchange=args.exchange.expanduser().resolve(),
         assignment=args.assignment, out=args.out.resolve() if args.out else None,
         state=args.state.resolve() if args.state else None, release_feedback=args.release_feedback, poll=args.poll,
         settle=args.settle, submission_timeout=args.submission_timeout, timeout=args.timeout,

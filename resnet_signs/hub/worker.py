@@ -112,7 +112,8 @@ class Worker:
         result, graded = run.grades[0], time.monotonic()
         feedback = self.feedback(request.student)
         done = time.monotonic()
-        print(f"{request.submission}: grade {graded - started:.1f} s{' (reused)' if request.student in run.reused else ''}"
+        reused = " (reused)" if request.student in run.reused else ""
+        print(f"{request.submission}: grade {graded - started:.1f} s{reused}"
               f", feedback {done - graded:.1f} s ({feedback})", file=sys.stderr, flush=True)
         return GradeReply(request.student, request.submission, True, float(result.score), float(result.max_score),
                           request.student in run.reused, feedback, round(done - started, 2), "")

@@ -19,4 +19,4 @@ from resnet_signs.release.assignments import ASSIGNMENTS, Assignment, ReleaseErr
 from resnet_signs.release.cli import add_arguments, run
 from resnet_signs.release.pipeline import STEPS, release
 
-__all__ = ["ASSIGNMENTS", "Assignment", "ReleaseError", "STEPS", "add_arguments", "release", "run"]
+__all__ = ["ASSIGNMENTS", "STEPS", "Assignment", "ReleaseError", "add_arguments", "release", "run"]

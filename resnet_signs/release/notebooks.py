@@ -154,7 +154,8 @@ def scrub_paths(nb: NotebookNode, root: Path) -> NotebookNode:
 #: and process ids, say nothing to a reader and would make every regenerated solution differ.
 #: (The CPU-feature notice continues on a line of its own, "To enable the following instructions".)
 _NATIVE_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWE]\d{4} \d\d:\d\d:\d\d"
-                         r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate compiler flags)")
+                         r"|To enable the following instructions: .* rebuild TensorFlow "
+                         r"with the appropriate compiler flags)")
 
 
 def drop_native_logs(nb: NotebookNode) -> NotebookNode:

@@ -23,10 +23,8 @@ from nbformat import NotebookNode
 
 from resnet_signs import i18n, i18n_compile, paths
 from resnet_signs.release import execute as executing
-from resnet_signs.release import translations
-from resnet_signs.release import nbgrader_steps
+from resnet_signs.release import nbgrader_steps, numbers, translations
 from resnet_signs.release import notebooks as nbs
-from resnet_signs.release import numbers
 from resnet_signs.release.assignments import Assignment, ReleaseError, select
 
 #: Files of a source folder that are not copied next to an executed solution.

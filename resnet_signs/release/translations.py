@@ -239,7 +239,8 @@ def update_catalogue(nb: NotebookNode, path: Path, language: str) -> list[str]:
             todo.append(f"{key} ({'needs review' if entry.get('needs_review') else 'new'})")
         cells[key] = {k: entry[k] for k in ("en_sha256", "needs_review", "previous_en", "en", "text") if k in entry}
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = (f"# {language} translation of the Markdown cells of {nb.metadata.get('resnet_signs', {}).get('source', '')}\n"
+    source = nb.metadata.get("resnet_signs", {}).get("source", "")
+    header = (f"# {language} translation of the Markdown cells of {source}\n"
               "# One entry per cell: en is the English it translates (en_sha256 its hash), text the translation.\n"
               "# Terms: resnet_signs/locale/glossary.json. Refresh after English edits: "
               "resnet-signs release --update-translations\n")

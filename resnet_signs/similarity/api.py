@@ -177,7 +177,8 @@ def print_summary(run: SimilarityRun, stream: TextIO | None = None, limit: int =
     stream = stream or sys.stdout
     functions = (*run.functions, ALL)
     print(f"similarity: {_count(len(run.students), 'submission')} ({len(run.unanswered)} with nothing beyond the "
-          f"starter code) and {_count(len(run.against), 'collected solution')} compared; {_count(len(run.scores), 'row')}"
+          f"starter code) and {_count(len(run.against), 'collected solution')} compared; "
+          f"{_count(len(run.scores), 'row')}"
           f" in {run.out / 'similarity.csv'}", file=stream)
     if run.review:
         print(f"worth a look (similarity {REVIEW:g} or more on a function; a reason to look, not a verdict):",

@@ -105,7 +105,8 @@ class _Block:
         return [u for g in (self.ordered() if canonical else self.groups) for u in g.units(canonical)]
 
 
-def function_units(name: str, definitions: dict[str, Definition], graded: frozenset[str]) -> tuple[list[Unit], list[Unit]]:
+def function_units(name: str, definitions: dict[str, Definition],
+                   graded: frozenset[str]) -> tuple[list[Unit], list[Unit]]:
     """The statements of the function ``name`` (helpers inlined), as written and in canonical order.
 
     Args:

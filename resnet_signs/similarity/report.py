@@ -184,7 +184,8 @@ def _pair_section(run: SimilarityRun, a: str, b: str, anchor: str) -> str:
         parts.append(f"<h4>{e(function)}: {_value(run.comparison.similarity(a, b, function))}</h4>")
         parts.append('<div class="sides">')
         for document, found in ((left, ours), (right, theirs)):
-            parts.append(f'<div class="side"><h5>{e(document.name)}</h5>{_code(document, function, found, answers)}</div>')
+            code = _code(document, function, found, answers)
+            parts.append(f'<div class="side"><h5>{e(document.name)}</h5>{code}</div>')
         parts.append("</div>")
     parts.append("</section>")
     return "\n".join(parts)
@@ -220,7 +221,8 @@ def _code(document: Document, function: str, found: list[Match], answers: int) -
                             f'<td class="text"><mark class="{kind}">{text}</mark></td></tr>')
             else:
                 css = ' class="starter"' if number in starter else ""
-                rows.append(f'<tr{css}><td class="n">{number}</td><td class="freq"></td><td class="text">{text}</td></tr>')
+                rows.append(f'<tr{css}><td class="n">{number}</td><td class="freq"></td>'
+                            f'<td class="text">{text}</td></tr>')
         title = "" if where == function else f'<div class="where">helper {e(where)}()</div>'
         blocks.append(f'{title}<table class="code">{"".join(rows)}</table>')
     if not document.answered(function):

@@ -169,7 +169,7 @@ class Comparison:
                 values = np.nan_to_num(table[function], nan=-1.0) >= threshold
                 if above is not None:
                     values = np.triu(values, k=above)
-                for i, j in zip(*(axis.tolist() for axis in np.nonzero(values))):
+                for i, j in zip(*(axis.tolist() for axis in np.nonzero(values)), strict=True):
                     if function != ALL:
                         found.append(self._score(function, i, j, others[j].name, table[function], side))
                     pairs[(side, i, j)] = None

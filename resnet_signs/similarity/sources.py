@@ -9,6 +9,7 @@ pieces, so one broken statement loses only the piece it is in.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -124,7 +125,7 @@ def _pieces(text: str):
         yield tree, None
         return
     starts = [m.start() for m in _TOP_LEVEL.finditer(text)] + [len(text)]
-    for begin, end in zip(starts, starts[1:]):
+    for begin, end in itertools.pairwise(starts):
         skipped = text.count("\n", 0, begin)
         tree, problem = _parse(text[begin:end])
         if tree is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from resnet_signs.training.config import TrainConfig
 
-__all__ = ["TrainConfig", "train", "reestimate_batchnorm", "batchnorm_effect", "load_pretrained"]
+__all__ = ["TrainConfig", "batchnorm_effect", "load_pretrained", "reestimate_batchnorm", "train"]
 
 
 def __getattr__(name):

@@ -4,17 +4,17 @@ During training, BatchNormalization normalises with each batch's own statistics 
 an exponential moving average (momentum 0.99) for inference. On SIGNS an epoch is only
 ~34 steps, so after 10 epochs that average still remembers the weights of many steps ago
 and inference-mode accuracy sits near chance while training accuracy is above 0.9 (measured
-on SIGNS: 0.26 test accuracy after 12 epochs, 0.97 once re-estimated). Recomputing the statistics with the final weights fixes it: forward passes in
-training mode, no weight update, and each layer's moving mean/variance set to the average
-of its batch means/variances weighted by batch size — so the moving mean is exactly the mean
-of the layer's inputs over the data (for layers fed by earlier BN layers: with those
+on SIGNS: 0.26 test accuracy after 12 epochs, 0.97 once re-estimated). Recomputing the statistics
+with the final weights fixes it: forward passes in training mode, no weight update, and each layer's
+moving mean/variance set to the average of its batch means/variances weighted by batch size — so
+the moving mean is exactly the mean of the layer's inputs over the data (for layers fed by earlier BN layers: with those
 normalising by batch statistics, as in training).
 """
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 
@@ -50,7 +50,7 @@ class BatchNormReestimator:
             forward = tf.function(lambda images: self.model(images, training=True), reduce_retracing=True)
             forward.get_concrete_function(tf.TensorSpec((None, *self.model.input_shape[1:]), tf.float32))
         finally:
-            for layer, momentum in zip(self.layers, saved):
+            for layer, momentum in zip(self.layers, saved, strict=True):
                 layer.momentum = momentum
         self._forward = forward
 
@@ -73,7 +73,7 @@ class BatchNormReestimator:
             seen += n
         if seen == 0:
             raise ValueError("BatchNorm re-estimation needs at least one image")
-        for layer, total_mean, total_var in zip(self.layers, sums_mean, sums_var):
+        for layer, total_mean, total_var in zip(self.layers, sums_mean, sums_var, strict=True):
             layer.moving_mean.assign((total_mean / seen).astype(layer.moving_mean.dtype))
             layer.moving_variance.assign((total_var / seen).astype(layer.moving_variance.dtype))
         return seen
@@ -119,7 +119,8 @@ def batchnorm_effect(model: keras.Model, x_train, x_val, y_val, batch_size: int 
     x_val = np.asarray(x_val, "float32")
 
     def accuracy() -> float:
-        return float(copy.evaluate(x_val, np.asarray(y_val), batch_size=batch_size, verbose=0, return_dict=True)["accuracy"])
+        return float(copy.evaluate(x_val, np.asarray(y_val), batch_size=batch_size, verbose=0,
+                                   return_dict=True)["accuracy"])
 
     result = {"as_trained": accuracy()}
     for layer in batchnorm_layers(copy):

@@ -17,8 +17,8 @@ from resnet_signs.errors import UsageError
 BN_REESTIMATION_CHOICES = ("every_epoch", "final", "off")
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class TrainConfig:
     epochs: int = _setting(20, "passes over the training images")
     batch_size: int = _setting(32, "images per gradient step")
     learning_rate: float = _setting(1e-3, "Adam's peak learning rate (after warmup), then cosine decay to 0")
-    warmup_epochs: float = _setting(1.0, "epochs of linear learning-rate warmup from 0, at most half the run (0 = start at the peak)")
+    warmup_epochs: float = _setting(1.0, "epochs of linear learning-rate warmup from 0, at most half the run "
+                                         "(0 = start at the peak)")
     label_smoothing: float = _setting(0.0, "label smoothing of the cross-entropy loss, in [0, 1)")
     augment: bool = _setting(True, "random shifts, rotations, zoom, brightness and contrast of training images")
     shift: float = _setting(0.1, "largest random shift, as a fraction of the image size")
@@ -38,7 +39,8 @@ class TrainConfig:
     contrast: float = _setting(0.1, "largest random contrast change factor")
     flip: bool = _setting(False, "random horizontal flips (a left hand for a right one) on top of augment")
     bn_reestimation: str = _setting(
-        "every_epoch", "when BatchNorm moving statistics are recomputed over the training images: every_epoch, final, off"
+        "every_epoch",
+        "when BatchNorm moving statistics are recomputed over the training images: every_epoch, final, off"
     )
     bn_reestimation_images: int | None = _setting(None, "training images used to re-estimate BatchNorm (None = all)")
     max_steps_per_epoch: int | None = _setting(None, "stop each epoch after this many steps (smoke runs; None = all)")
@@ -74,7 +76,7 @@ class TrainConfig:
             raise UsageError(f"seed must be an integer or None, got {self.seed!r}")
 
     @classmethod
-    def from_kwargs(cls, **config: Any) -> "TrainConfig":
+    def from_kwargs(cls, **config: Any) -> TrainConfig:
         """Build a config from keyword settings, rejecting unknown keys by name."""
         valid = field_names()
         unknown = sorted(set(config) - set(valid))

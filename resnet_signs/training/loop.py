@@ -82,7 +82,7 @@ def _epoch_line(epoch: int, epochs: int, seconds: float, logs: dict) -> str:
 def _schedule(config: TrainConfig, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
     total = config.epochs * steps_per_epoch
     # Capped at half the run so that short (smoke) runs with the default warmup still decay.
-    warmup = min(int(round(config.warmup_epochs * steps_per_epoch)), total // 2)
+    warmup = min(round(config.warmup_epochs * steps_per_epoch), total // 2)
     if warmup == 0:
         return keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=total)
     return keras.optimizers.schedules.CosineDecay(

@@ -20,8 +20,8 @@ Label smoothing stays at 0: not measured.
 
 from __future__ import annotations
 
-import numpy as np
 import keras
+import numpy as np
 import tensorflow as tf
 
 from resnet_signs.errors import UsageError

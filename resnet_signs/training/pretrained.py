@@ -53,8 +53,8 @@ def load_pretrained(path: str | Path | None = None):
 
     Returns:
         The ``keras.Model``, compiled with categorical cross-entropy and accuracy so that
-        ``model.evaluate(X_test, Y_test)`` works as in the course; or ``None`` (after printing one line saying how to produce it)
-        when the file does not exist.
+        ``model.evaluate(X_test, Y_test)`` works as in the course; or ``None`` (after printing one line
+        saying how to produce it) when the file does not exist.
 
     Raises:
         ModelFileError: the file exists but is not a loadable Keras model.
@@ -67,7 +67,7 @@ def load_pretrained(path: str | Path | None = None):
 
     try:
         model = keras.saving.load_model(path, compile=False)
-    except Exception as exc:  # a truncated zip, a foreign file, a version mismatch...
+    except Exception as exc:  # noqa: BLE001 - a truncated zip, a foreign file, a version mismatch...
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelFileError(
             f"cannot load the pretrained model {path} ({type(exc).__name__}: {reason[:160]}); "

@@ -18,7 +18,7 @@ ACCURACY_TARGETS = (0.90, 0.95)
 def time_to_accuracy(val_accuracy: list[float], epoch_time_s: list[float], target: float) -> float | None:
     """Seconds of training until the per-epoch validation accuracy first reaches ``target`` (None: never)."""
     elapsed = 0.0
-    for accuracy, seconds in zip(val_accuracy, epoch_time_s):
+    for accuracy, seconds in zip(val_accuracy, epoch_time_s, strict=False):
         elapsed += seconds
         if accuracy >= target:
             return elapsed

@@ -72,7 +72,10 @@ class TrainingRun:
         return i18n.format("{cores}-core CPU", language, cores=self.cores)
 
     def summary_line(self, language: str | None = None) -> str:
-        """The line the training cell ends with, e.g. "20 epochs in 11.6 min (33 s per epoch, median; the first 80 s)"."""
+        """The line the training cell ends with.
+
+        E.g. "20 epochs in 11.6 min (33 s per epoch, median; the first 80 s)".
+        """
         if self.epochs == 1:
             return i18n.format("{epochs} epoch in {seconds} s", language, epochs=1, seconds=f"{self.total_s:.0f}")
         return i18n.format("{epochs} epochs in {minutes} min ({per_epoch} s per epoch, median; the first {first} s)",
@@ -80,7 +83,7 @@ class TrainingRun:
                            per_epoch=self.seconds_per_epoch_text(), first=f"{self.epoch_time_s[0]:.0f}")
 
     @classmethod
-    def from_history(cls, history, *, smoke: bool) -> "TrainingRun":
+    def from_history(cls, history, *, smoke: bool) -> TrainingRun:
         """The record of what :func:`resnet_signs.training.train` returned."""
         from resnet_signs.training.report import device
 
@@ -100,7 +103,7 @@ class TrainingRun:
         return {key: list(value) if isinstance(value, tuple) else value for key, value in data.items()}
 
     @classmethod
-    def from_json(cls, data) -> "TrainingRun":
+    def from_json(cls, data) -> TrainingRun:
         """Validate a record read from a notebook.
 
         Raises:

@@ -22,17 +22,19 @@ def readme_lines(metrics: dict) -> list[str]:
     try:
         final, data, config = metrics["final"], metrics["data"], metrics["config"]
         val = metrics["history"]["val_accuracy"]
-        reach = {k: v for k, v in metrics["time_to_accuracy_s"].items()}
+        reach = dict(metrics["time_to_accuracy_s"])
         seconds_per_epoch, total = metrics["seconds_per_epoch"], metrics.get("total_time_s", metrics["wall_time_s"])
     except KeyError as exc:
         raise UsageError(f"not a metrics file of `resnet-signs train` (no {exc.args[0]!r})") from None
     stable = _first_epoch_at(val, 0.95)
     reached = "; ".join(f"{float(k):.0%} after {v:.0f} s" for k, v in reach.items() if v is not None) or "never 90%"
     return [
-        f"| run | validation accuracy ({data['val_images']} images) | test accuracy ({data['test_images']} images, once) "
+        f"| run | validation accuracy ({data['val_images']} images) "
+        f"| test accuracy ({data['test_images']} images, once) "
         f"| test accuracy, the {data['test_images_unseen']} test photos with no copy in training | time |",
         "|---|---|---|---|---|",
-        f"| `make pretrained` ({metrics['epochs']} epochs, seed {config['seed']}, {data['train_images']} training images) "
+        f"| `make pretrained` ({metrics['epochs']} epochs, seed {config['seed']}, "
+        f"{data['train_images']} training images) "
         f"| **{final['val_accuracy']:.3f}**" + (f" (0.95 first at epoch {stable})" if stable else "")
         + f" | {final['test_accuracy']:.3f} | {final['test_accuracy_unseen']:.3f} "
         f"| {total / 60:.1f} min in all, {seconds_per_epoch:.1f} s/epoch; validation {reached} |",

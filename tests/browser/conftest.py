@@ -15,6 +15,7 @@ import pytest
 
 from resnet_signs import lab, paths
 
+
 @pytest.fixture()
 def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -60,15 +61,15 @@ def _cut_first_exercise(release: Path, answer_sample: str) -> dict:
     """
     notebook = json.loads(release.read_text())
     sample = paths.PROJECT_ROOT / "autograder" / "samples" / answer_sample / "Residual_Networks.ipynb"
-    grade_id = lambda cell: cell["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731
+    grade_id = lambda cell: cell["metadata"].get("nbgrader", {}).get("grade_id")  # noqa: E731 - a one-line helper
     answer = next(c for c in json.loads(sample.read_text())["cells"] if grade_id(c) == "identity_block")
     keep = []
     for cell in notebook["cells"]:
         text = "".join(cell["source"])
-        if cell["cell_type"] == "markdown" and text.startswith("# "):
-            keep.append(cell)
-        elif cell["cell_type"] == "code" and ("use_language(" in text or "setup(" in text
-                                              or text.startswith("import numpy")):
+        title = cell["cell_type"] == "markdown" and text.startswith("# ")
+        setup = cell["cell_type"] == "code" and ("use_language(" in text or "setup(" in text
+                                                 or text.startswith("import numpy"))
+        if title or setup:
             keep.append(cell)
         elif grade_id(cell) == "identity_block":
             keep.append(dict(cell, source=answer["source"]))

@@ -11,7 +11,8 @@ import pytest
 from resnet_signs import paths
 from resnet_signs.similarity.api import compare
 
-_spec = importlib.util.spec_from_file_location("similarity_planted", paths.PROJECT_ROOT / "tests" / "similarity" / "planted.py")
+_spec = importlib.util.spec_from_file_location("similarity_planted",
+                                               paths.PROJECT_ROOT / "tests" / "similarity" / "planted.py")
 planted = sys.modules[_spec.name] = importlib.util.module_from_spec(_spec)  # dataclasses look it up there
 _spec.loader.exec_module(planted)
 
@@ -26,7 +27,8 @@ def report(tmp_path_factory):
     students = [s for s in planted.students() if s.name in ("author-epsilon", "copy-of-epsilon", "author-nested",
                                                              "author-loop", "author-relu-layer")]
     copy = next(s for s in students if s.name == "copy-of-epsilon")
-    copy.cells[planted.ID] = copy.cells[planted.ID].replace("    n1,n2,n3 = filters", f"    # {SCRIPT}\n    n1,n2,n3 = filters")
+    copy.cells[planted.ID] = copy.cells[planted.ID].replace("    n1,n2,n3 = filters",
+                                                            f"    # {SCRIPT}\n    n1,n2,n3 = filters")
     planted.write(root / "class", students)
     run = compare(root / "class", out=root / "out")
     assert run.review[0] == ("author-epsilon", "copy-of-epsilon")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -77,7 +76,8 @@ def test_right_answer_shows_success(page, student_lab, shots):
                                                  ("wrong", "The following cell failed:")])  # fmt: skip
 def test_validate_button(page, student_lab, shots, name, expected):
     _open_notebook(page, student_lab, f"{name}.ipynb")
-    page.locator(".jp-NotebookPanel:visible .validate-button button, .jp-NotebookPanel:visible button:has-text('Validate')").first.click()
+    page.locator(".jp-NotebookPanel:visible .validate-button button, "
+                 ".jp-NotebookPanel:visible button:has-text('Validate')").first.click()
     dialog = page.locator(".jp-Dialog")
     dialog.get_by_text("Validation Results").wait_for(timeout=150_000)
     dialog.get_by_text(expected).first.wait_for()

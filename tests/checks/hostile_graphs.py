@@ -36,7 +36,8 @@ def identity_activation_heavy(X, f, filters, training=True, initializer=random_u
 
 def identity_hidden_lambda(X, f, filters, training=True, initializer=random_uniform):
     """A Lambda layer (arbitrary Python) hidden inside a Sequential main path."""
-    main_path = keras.Sequential([Conv2D(filters[2], 1, kernel_initializer=initializer(seed=0)), BatchNormalization(axis=3),
+    main_path = keras.Sequential([Conv2D(filters[2], 1, kernel_initializer=initializer(seed=0)),
+                                  BatchNormalization(axis=3),
                                   layers.Lambda(lambda t: t * 1.0)])
     return Activation("relu")(Add()([main_path(X, training=training), X]))
 

@@ -44,7 +44,7 @@ def identity_plus_relu_layer(X, f, filters, training=True, initializer=random_un
 def identity_loop(X, f, filters, training=True, initializer=random_uniform):
     """A loop over the three convolutions, keras.ops.relu and layers.add."""
     X_shortcut = X
-    for i, (n, k) in enumerate(zip(filters, (1, f, 1))):
+    for i, (n, k) in enumerate(zip(filters, (1, f, 1), strict=True)):
         X = Conv2D(n, k, padding="same" if k > 1 else "valid", kernel_initializer=initializer(seed=0))(X)
         X = BatchNormalization(axis=3)(X, training=training)
         if i < 2:
@@ -53,9 +53,10 @@ def identity_loop(X, f, filters, training=True, initializer=random_uniform):
 
 
 # ------------------------------------------------------------------ identity block: mistakes
-def _identity_main(X, f, filters, training, initializer, *, axis=3, padding="same", k=None, relu_last=False, seeded=True):
+def _identity_main(X, f, filters, training, initializer, *, axis=3, padding="same", k=None, relu_last=False,
+                   seeded=True):
     F1, F2, F3 = filters
-    init = (lambda: initializer(seed=0)) if seeded else (lambda: glorot_uniform())
+    init = (lambda: initializer(seed=0)) if seeded else glorot_uniform
     X = Conv2D(F1, 1, kernel_initializer=init())(X)
     X = Activation("relu")(BatchNormalization(axis=axis)(X, training=training))
     X = Conv2D(F2, k or f, padding=padding, kernel_initializer=init())(X)
@@ -161,7 +162,7 @@ def conv_loop_plus(X, f, filters, s=2, training=True, initializer=glorot_uniform
     shortcut = BatchNormalization(axis=-1)(
         Conv2D(filters[2], (1, 1), strides=s, kernel_initializer=initializer(seed=0))(X), training=training
     )
-    for i, (n, k, stride) in enumerate(zip(filters, (1, f, 1), (s, 1, 1))):
+    for i, (n, k, stride) in enumerate(zip(filters, (1, f, 1), (s, 1, 1), strict=True)):
         X = Conv2D(n, (k, k), strides=(stride, stride), padding="same", kernel_initializer=initializer(seed=0))(X)
         X = BatchNormalization(axis=-1)(X, training=training)
         if i < 2:
@@ -170,9 +171,10 @@ def conv_loop_plus(X, f, filters, s=2, training=True, initializer=glorot_uniform
 
 
 # ------------------------------------------------------------ convolutional block: mistakes
-def _conv_block(X, f, filters, s, training, initializer, *, strides=None, shortcut_stride=None, shortcut_bn=True, seeded=True):
+def _conv_block(X, f, filters, s, training, initializer, *, strides=None, shortcut_stride=None, shortcut_bn=True,
+                seeded=True):
     F1, F2, F3 = filters
-    init = (lambda: initializer(seed=0)) if seeded else (lambda: initializer())
+    init = (lambda: initializer(seed=0)) if seeded else initializer
     s1, s2 = strides or (s, 1)
     X_shortcut = X
     X = Conv2D(F1, 1, strides=s1, kernel_initializer=init())(X)
@@ -270,13 +272,14 @@ def resnet_sequential_stem(input_shape=(64, 64, 3), classes=6):
     """The stem and the head as keras.Sequential models around the block calls."""
     stem = keras.Sequential([layers.ZeroPadding2D((3, 3)), Conv2D(64, (7, 7), strides=(2, 2),
                                                                    kernel_initializer=glorot_uniform(seed=0)),
-                             BatchNormalization(axis=3), Activation("relu"), layers.MaxPooling2D((3, 3), strides=(2, 2))])
+                             BatchNormalization(axis=3), Activation("relu"),
+                             layers.MaxPooling2D((3, 3), strides=(2, 2))])
     head = keras.Sequential([layers.AveragePooling2D((2, 2)), layers.Flatten(),
                              layers.Dense(classes, activation="softmax", kernel_initializer=glorot_uniform(seed=0))])
     X_input = Input(input_shape)
     X = stem(X_input)
     for filters, n, s in zip(([64, 64, 256], [128, 128, 512], [256, 256, 1024], [512, 512, 2048]), (3, 4, 6, 3),
-                             (1, 2, 2, 2)):
+                             (1, 2, 2, 2), strict=True):
         X = convolutional_block(X, f=3, filters=filters, s=s)
         for _ in range(n - 1):
             X = identity_block(X, 3, filters)
@@ -296,7 +299,7 @@ def _resnet(input_shape, classes, *, strides=(1, 2, 2, 2), blocks=(3, 4, 6, 3), 
     X = BatchNormalization(axis=3)(X)
     X = Activation("relu")(X)
     X = layers.MaxPooling2D((3, 3), strides=(2, 2))(X)
-    for filters, n, s in zip(stages, blocks, strides):
+    for filters, n, s in zip(stages, blocks, strides, strict=True):
         X = convolutional_block(X, f=3, filters=filters, s=s)
         for _ in range(n - 1):
             X = identity_block(X, 3, filters)
@@ -372,17 +375,20 @@ IDENTITY_MISTAKES = [
     (identity_main_path_only, "add the shortcut to the main path"),
     (identity_bn_axis_1, "BatchNormalization must normalise the channel axis (axis=3 or -1); got axis=1"),
     (identity_no_training, "pass `training=training` to BatchNormalization"),
-    (identity_valid_padding, "the middle convolution must use padding='same' and kernel size f (f=2; got kernel 2x2, padding='valid')"),
+    (identity_valid_padding,
+     "the middle convolution must use padding='same' and kernel size f (f=2; got kernel 2x2, padding='valid')"),
     (identity_kernel_3, "the middle convolution must use padding='same' and kernel size f (f=2; got kernel 3x3"),
     (identity_default_initializer, "use initializer(seed=0) for every Conv2D"),
-    (identity_filters_swapped, "use F1, F2, F3 = filters in this order: the convolutions need [4, 4, 3] filters, got [3, 4, 4]"),
+    (identity_filters_swapped,
+     "use F1, F2, F3 = filters in this order: the convolutions need [4, 4, 3] filters, got [3, 4, 4]"),
 ]
 CONV_MISTAKES = [
     (conv_stride_on_middle, "the stride belongs on the first 1x1 conv and on the shortcut"),
     (conv_shortcut_without_stride, "the stride belongs on the first 1x1 conv and on the shortcut"),
     (conv_shortcut_without_bn, "the shortcut path needs a 1x1 Conv2D with stride s and BatchNormalization"),
     (conv_unseeded_initializer, "use initializer(seed=0) for every Conv2D"),
-    (conv_filters_swapped, "use F1, F2, F3 = filters in this order: the convolutions need [2, 4, 6] filters, got [6, 4, 2]"),
+    (conv_filters_swapped,
+     "use F1, F2, F3 = filters in this order: the convolutions need [2, 4, 6] filters, got [6, 4, 2]"),
 ]
 RESNET_MISTAKES = [
     (resnet_stage3_stride_1, "stage 3 should downsample with s=2 (output (8, 8, 512), got (15, 15, 512))"),

@@ -49,7 +49,8 @@ def test_the_estimate_counts_every_layer_call_of_the_reference_block():
 @pytest.mark.parametrize("nested", [sv.identity_sequential, sv.identity_nested_functional], ids=lambda v: v.__name__)
 def test_a_nested_spelling_costs_what_its_flat_equivalent_costs(nested):
     for case in (IDENTITY_CASE, BlockCase("odd", (2, 5, 7, 3), 3, (4, 2, 3), "he_normal", input_seed=1)):
-        assert cost.estimate(_config(nested, case), case.shape) == cost.estimate(_config(sv.identity_course, case), case.shape)
+        assert cost.estimate(_config(nested, case), case.shape) == cost.estimate(_config(sv.identity_course, case),
+                                                                                 case.shape)
 
 
 def test_a_nested_model_called_several_times_counts_each_call():
@@ -93,7 +94,8 @@ def test_the_budget_is_fifty_times_the_references_most_expensive_mode():
 
 
 HOSTILE = [
-    ("identity_block", hg.identity_activation_heavy, "builds a graph over the grader's budget: the graph would compute"),
+    ("identity_block", hg.identity_activation_heavy,
+     "builds a graph over the grader's budget: the graph would compute"),
     ("convolutional_block", hg.conv_compute_heavy, "builds a graph over the grader's budget: the graph would compute"),
     ("identity_block", hg.identity_hidden_lambda, "the grader does not run Lambda layers"),
     ("identity_block", hg.identity_huge_nested, "the graph has 1103 layers (at most 400 are graded)"),
@@ -115,7 +117,8 @@ def test_hostile_graphs_fail_every_test_without_being_built(function, variant, h
         passed, message = JUDGE.verdict(test_id, capture_in_process(JUDGE.course, test_id, {function: variant}))
         assert not passed and hint in message, message
         if "budget" in hint:
-            assert re.search(r"the grader's limit is [\d,]+ \(50 × the reference's\)$", message.splitlines()[0]), message
+            assert re.search(r"the grader's limit is [\d,]+ \(50 × the reference's\)$",
+                             message.splitlines()[0]), message
 
 
 # --------------------------------------------------------------------------- nested models' bounds
@@ -132,7 +135,7 @@ def test_a_nested_model_with_a_foreign_layer_is_refused():
     config = _config(sv.identity_sequential)
     inner = next(layer for layer in config["layers"] if layer["class_name"] == "Sequential")
     inner["config"]["layers"].append({"module": "os", "class_name": "system", "config": {}})
-    with pytest.raises(GraphRejected, match="the block uses os.system, which the grader does not rebuild"):
+    with pytest.raises(GraphRejected, match=r"the block uses os.system, which the grader does not rebuild"):
         validate(config)
 
 

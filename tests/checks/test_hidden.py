@@ -114,7 +114,8 @@ def test_the_variants_test_says_which_input_shape_failed():
     passed, message = _judge("ResNet50_hidden_variants", {"ResNet50": sv.resnet_stage3_stride_1})
     assert not passed
     assert message.startswith("✗ with input_shape=(48, 48, 3), classes=10: stage 3 should downsample with s=2")
-    assert i18n.translate_message(message, "zh_CN").startswith("✗ 当 input_shape=(48, 48, 3)、classes=10 时：第 3 阶段应以 s=2 下采样")
+    assert i18n.translate_message(message, "zh_CN").startswith(
+        "✗ 当 input_shape=(48, 48, 3)、classes=10 时：第 3 阶段应以 s=2 下采样")
 
 
 def test_resnet_tests_use_the_reference_blocks_so_a_block_bug_costs_once():
@@ -130,7 +131,8 @@ def test_resnet_tests_use_the_reference_blocks_so_a_block_bug_costs_once():
 def test_a_missing_function_is_a_fail_naming_it():
     passed, message = _judge("ResNet50_hidden_shapes", {})
     assert not passed
-    assert message == "✗ ResNet50(input_shape=(64, 64, 3), classes=6) raised NameError: ResNet50 is not defined (run its cell first)"
+    assert message == ("✗ ResNet50(input_shape=(64, 64, 3), classes=6) raised NameError: "
+                       "ResNet50 is not defined (run its cell first)")
 
 
 def test_a_crashing_student_function_is_a_fail_with_its_error():
@@ -206,7 +208,8 @@ def test_a_forged_record_for_another_function_fails():
 def test_run_hidden_test_prints_success_and_raises_the_hint(capsys):
     run_hidden_test("identity_block_hidden_structure", {"identity_block": sv.identity_course})
     assert capsys.readouterr().out == "✓ identity_block_hidden_structure: passed.\n"
-    run_hidden_test("identity_block_hidden_values", {"identity_block": sv.identity_sequential})  # a Sequential main path
+    run_hidden_test("identity_block_hidden_values",
+                    {"identity_block": sv.identity_sequential})  # a Sequential main path
     assert capsys.readouterr().out == "✓ identity_block_hidden_values: passed.\n"
     with pytest.raises(AssertionError, match=r"^✗ BatchNormalization must normalise the channel axis"):
         run_hidden_test("identity_block_hidden_structure", {"identity_block": sv.identity_bn_axis_1})

@@ -19,7 +19,7 @@ def _identity_add_to_itself(X, f, filters, training=True, initializer=None):
 
 
 def _identity_raising(X, f, filters, training=True, initializer=None):
-    F1, F2, F3 = filters
+    F1, F2, F3 = filters  # noqa: RUF059 - the student's code, as written
     return F4  # noqa: F821 - the student's own line raises NameError
 
 
@@ -40,7 +40,8 @@ WRONG = [
     ("identity_block_test", sv.identity_bn_epsilon, "values differ from the expected output"),
     ("identity_block_test", _identity_add_to_itself, "the Add adds the main path to itself (Add()([X, X]))"),
     ("identity_block_test", _identity_old_revision, "older revision of this notebook"),
-    ("convolutional_block_test", sv.conv_stride_on_middle, "the stride belongs on the first 1x1 conv and on the shortcut"),
+    ("convolutional_block_test", sv.conv_stride_on_middle,
+     "the stride belongs on the first 1x1 conv and on the shortcut"),
     ("convolutional_block_test", sv.conv_shortcut_without_bn, "the shortcut path needs a 1x1 Conv2D with stride s"),
     ("resnet50_test", sv.resnet_stage3_stride_1, "stage 3 should downsample with s=2"),
     ("resnet50_test", sv.resnet_stage4_five_blocks, "stage 4 should have 6 blocks"),

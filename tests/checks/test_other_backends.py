@@ -31,7 +31,7 @@ TESTS = sorted(load_hidden_tests().TESTS)
 def _script(*args: str, **env) -> subprocess.CompletedProcess:
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", paths.COURSE_ENV: str(paths.course_dir()), **env}
     result = subprocess.run([sys.executable, "-m", "benchmarks.gpu", *args], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=900)
+                            check=False, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from resnet_signs import checks
+
 from . import student_variants as sv
 
 VALID_IDENTITY, VALID_CONV = sv.VALID_IDENTITY, sv.VALID_CONV
@@ -51,7 +52,8 @@ def test_a_block_that_returns_nothing_is_told_so():
 
 
 def test_a_block_with_the_wrong_signature_is_told_so():
-    _rejects(checks.convolutional_block_test, lambda X, f, filters: X, "has no `s`, `training`, `initializer` parameters: it looks like code from an older revision")
+    _rejects(checks.convolutional_block_test, lambda X, f, filters: X,
+             "has no `s`, `training`, `initializer` parameters: it looks like code from an older revision")
 
 
 def test_passing_something_else_than_a_function_is_told_so():
@@ -66,7 +68,8 @@ def test_an_extra_op_after_the_add_is_named():
 
 
 def test_a_value_mismatch_with_the_right_structure_reports_the_error_size():
-    _rejects(checks.identity_block_test, sv.identity_bn_epsilon, "values differ from the expected output (max abs error")
+    _rejects(checks.identity_block_test, sv.identity_bn_epsilon,
+             "values differ from the expected output (max abs error")
 
 
 @pytest.mark.parametrize("variant", sv.VALID_RESNET, ids=lambda v: v.__name__)

@@ -2,8 +2,8 @@
 
 It follows the contract (never raises for a student's mistake, returns a SubmissionGrade in
 the course's function order, with the course's tests and points) with trivial verdicts read from the
-answer cells' text, so the front's tests exercise jobs, reuse, reports and the gradebook in milliseconds. The real core is
-exercised by tests/grading/test_front_samples.py.
+answer cells' text, so the front's tests exercise jobs, reuse, reports and the gradebook in
+milliseconds. The real core is exercised by tests/grading/test_front_samples.py.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def grade_submission(notebook_path, *, student, course, limits, workdir, assignm
             raise FileNotFoundError(f"no {graded.notebook_name} in the student's folder")
         nb = nbformat.read(str(notebook_path), as_version=4)
         answers = {c.metadata.get("nbgrader", {}).get("grade_id"): c.source for c in nb.cells}
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - as the real core: an unreadable file is the student's
         reason = str(exc) if isinstance(exc, FileNotFoundError) else f"not a notebook: {type(exc).__name__}"
         functions = [FunctionGrade(fn, 0.0, points[fn], Status.INVALID_NOTEBOOK, reason) for fn in graded.functions]
         tests = [TestResult(t.test_id, t.function, 0.0, t.points, False, "the notebook could not be read", t.hidden)

@@ -11,6 +11,7 @@ variant's edits (test_variants.py checks it once per `make test`; a race needs m
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from resnet_signs.grading import isolation
 from resnet_signs.grading.api import grade
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_variants import FUNCTIONS, LIMITS, make_samples  # noqa: E402 (the path above finds it)
+from test_variants import FUNCTIONS, LIMITS, make_samples
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             out = Path(tmp) / f"run-{run}"
             started = time.monotonic()
             result = grade(folder, out=out / "out", workers=1, db_url=f"sqlite:///{out / 'gradebook.db'}",
-                           progress=open(os.devnull, "w"), **LIMITS)
+                           progress=io.StringIO(), **LIMITS)
             (got_grade,) = result.grades
             got = {f.function: (f.status.value, f.score) for f in got_grade.functions}
             ok = got == expected and not result.failed

@@ -1,7 +1,8 @@
 """The grader's core without sandboxes: the course directory, plans, budgets, how outcomes become grades.
 
 The report channel's events are tested in test_channel.py, the records that cross to the sandbox in
-test_plan.py, the data model in test_model.py. Real sandboxed runs of every kind of submission are in test_variants.py (one shared run).
+test_plan.py, the data model in test_model.py. Real sandboxed runs of every kind of submission are
+in test_variants.py (one shared run).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import nbformat
 import pytest
 
 from resnet_signs import paths
+from resnet_signs.checks.records import Capture, TestRecord
 from resnet_signs.grading import core, runner
 from resnet_signs.grading import course as courses
 from resnet_signs.grading import plan as planning
-from resnet_signs.checks.records import Capture, TestRecord
 from resnet_signs.grading.channel import Event, EventKind
 from resnet_signs.grading.core import StepOutcome
 from resnet_signs.grading.model import Limits, Status
@@ -93,7 +94,8 @@ def _course_copy(tmp_path, change=None, hidden=None):
          r"follows the answer cell 'identity_block' but hidden_tests.py says it tests 'ResNet50'"),
         (None, lambda t: t.replace('GradedTest("identity_block", "values"', 'GradedTest("identity_block", "value"'),
          r"hidden_tests.py: ValueError: kind must be one of public, values, structure, model. Received: kind='value'"),
-        (None, lambda t: t.replace('GradedTest("ResNet50", "model", [SHAPES_CASE])', '("ResNet50", "model", [SHAPES_CASE])'),
+        (None,
+         lambda t: t.replace('GradedTest("ResNet50", "model", [SHAPES_CASE])', '("ResNet50", "model", [SHAPES_CASE])'),
          r"TESTS\['ResNet50_hidden_shapes'\] must be a GradedTest\(function, kind, cases\), got tuple"),
         (None, lambda t: t.replace("[SHAPES_CASE]", "[]"), r"cases must be a non-empty list of BlockCase or ModelCase"),
         (None, lambda t: t + "\nraise RuntimeError('half-edited')\n", r"hidden_tests.py: RuntimeError: half-edited$"),
@@ -217,7 +219,8 @@ def test_statuses_combine_by_severity_and_inherited_outcomes_add_no_detail(cours
     verdicts = {t.test_id: (t.function == "ResNet50", "✗ hint") for t in course.tests}
     grade = core._assemble("s", course, plan, execution, verdicts, 0.0)
     status = {f.function: (f.status, f.detail) for f in grade.functions}
-    assert status["convolutional_block"] == (Status.TIMEOUT, "answer cell convolutional_block: ran past its time limit (60 s)")
+    assert status["convolutional_block"] == (Status.TIMEOUT,
+                                             "answer cell convolutional_block: ran past its time limit (60 s)")
     assert status["identity_block"] == (Status.ERROR, "test identity_block_public: RecursionError: deep")
     assert status["ResNet50"] == (Status.OK, "")
 
@@ -260,7 +263,8 @@ def test_events_out_of_place_are_foreign_and_change_nothing(course, notebooks):
               E(K.START, second), E(K.RECORD, second, detail="its record was malformed (x)"), E(K.END, second)]
     execution = core._Execution()
     core._collect(runner.Attempt(0, None, events, None, dropped=2), plan, execution)
-    assert execution.records == {plan.steps[first].test_id: record, plan.steps[second].test_id: "its record was malformed (x)"}
+    assert execution.records == {plan.steps[first].test_id: record,
+                                 plan.steps[second].test_id: "its record was malformed (x)"}
     assert execution.foreign == 5 + 2  # five misplaced records, two undecodable lines
     assert set(execution.outcomes) == {code, first, second}
 

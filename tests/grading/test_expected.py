@@ -10,8 +10,8 @@ import pytest
 
 from resnet_signs import cli
 from resnet_signs.checks import expected
-from resnet_signs.grading import expected as generation
 from resnet_signs.checks.observations import ModelSummary
+from resnet_signs.grading import expected as generation
 from resnet_signs.instructor import load_reference
 
 
@@ -47,7 +47,8 @@ def test_stored_identity_output_is_the_course_published_one():
 def test_stored_resnet_summary_has_the_course_shapes():
     summary = expected.load("ResNet50").run("public").summary
     assert summary.total_params == 23_600_006 and summary.stem_shape == (15, 15, 64)
-    assert summary.params == 7 * 7 * 3 * 64 + 64 + 4 * 64 + 2048 * 6 + 6  # stem and head only: stand-ins have no weights
+    # stem and head only: stand-ins have no weights
+    assert summary.params == 7 * 7 * 3 * 64 + 64 + 4 * 64 + 2048 * 6 + 6
     assert [(s.blocks, s.shape) for s in summary.stages] == [
         (3, (15, 15, 256)), (4, (8, 8, 512)), (6, (4, 4, 1024)), (3, (2, 2, 2048))
     ]

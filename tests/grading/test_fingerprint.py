@@ -37,8 +37,10 @@ def test_both_caches_cover_the_course_and_the_checks_and_follow_the_runtime(cour
     assert {course.root / "reference.py", course.root / "hidden_tests.py", course.source} <= set(files)
     assert fingerprint.PACKAGE / "checks" / "rebuild.py" in files
     grading = fingerprint.grading_files()
-    assert fingerprint.PACKAGE / "grading" / "core.py" in grading and not any(p.name in fingerprint.FRONT for p in grading)
-    judge_key, grade_key = judge.Judge(course, cache=None).cache_key(), api.grader_version(course, Limits(), DEFAULT_GRADER)
+    assert fingerprint.PACKAGE / "grading" / "core.py" in grading
+    assert not any(p.name in fingerprint.FRONT for p in grading)
+    judge_key = judge.Judge(course, cache=None).cache_key()
+    grade_key = api.grader_version(course, Limits(), DEFAULT_GRADER)
     monkeypatch.setattr(fingerprint, "runtime", lambda: "resnet_signs 0|keras 9.9.9 tensorflow")
     assert judge.Judge(course, cache=None).cache_key() != judge_key
     assert api.grader_version(course, Limits(), DEFAULT_GRADER) != grade_key

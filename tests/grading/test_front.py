@@ -8,6 +8,7 @@ real submissions with the real core.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -20,8 +21,8 @@ import pytest
 
 from resnet_signs import cli, paths
 from resnet_signs.grading import gradebook
-from resnet_signs.grading.course import load as load_course
 from resnet_signs.grading.api import grade
+from resnet_signs.grading.course import load as load_course
 from resnet_signs.grading.progress import Progress
 from resnet_signs.grading.submissions import find_submissions, safe_slug
 
@@ -81,7 +82,8 @@ def submissions(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("submissions")
     _write(root / "alice" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
     _write(root / "bob" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(STUB)))
-    (root / "bob" / "residual_networks" / "timestamp.txt").write_text(BOB_SUBMITTED, encoding="utf-8")  # nbgrader submit
+    (root / "bob" / "residual_networks" / "timestamp.txt").write_text(BOB_SUBMITTED,
+                                                                      encoding="utf-8")  # nbgrader submit
     (root / "bob" / "residual_networks" / "submission_secret.txt").write_text("s3cret", encoding="utf-8")
     _write(root / WEIRD / "Residual_Networks.ipynb", _notebook(_answers(SOLVED, ResNet50=BUGGY.format(fn="ResNet50"))))
     _write(root / "名前 with space" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
@@ -100,7 +102,7 @@ def graded(course, submissions, tmp_path_factory):
     log = out.parent / "calls.log"
     os.environ["FAKE_CORE_LOG"] = str(log)
     try:
-        result = grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+        result = grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=io.StringIO())
     finally:
         del os.environ["FAKE_CORE_LOG"]
     return {"out": out, "db": db, "result": result, "log": log}
@@ -199,7 +201,7 @@ def test_second_run_reuses_every_grade_and_writes_identical_files(graded, course
     os.environ["FAKE_CORE_LOG"] = str(graded["log"])
     try:
         again = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
-                      progress=open(os.devnull, "w"))
+                      progress=io.StringIO())
     finally:
         del os.environ["FAKE_CORE_LOG"]
     assert not graded["log"].exists()  # nothing graded again
@@ -213,12 +215,12 @@ def test_interrupted_run_resumes_without_regrading_finished_students(graded, cou
     monkeypatch.setenv("FAKE_CORE_LOG", str(log))
     monkeypatch.setenv("FAKE_CORE_INTERRUPT", "carol")  # a Ctrl-C in the middle of the run
     with pytest.raises(KeyboardInterrupt):
-        grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+        grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=io.StringIO())
     first = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert first and all((out / safe_slug(s) / "record.json").is_file() for s in first)
     monkeypatch.delenv("FAKE_CORE_INTERRUPT")
     log.unlink()
-    result = grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    result = grade(submissions, out=out, course=course, db_url=db, grader=FAKE, progress=io.StringIO())
     second = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert sorted(first + second) == sorted(["alice", "bob", WEIRD, "名前 with space", "carol", "dave"])
     assert result.reused == set(first) and len(_rows(out)) == 1 + 6 * 3
@@ -229,14 +231,14 @@ def test_force_grades_again(graded, course, submissions, tmp_path, monkeypatch):
     shutil.copytree(graded["out"], out)
     monkeypatch.setenv("FAKE_CORE_LOG", str(tmp_path / "calls.log"))
     result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE, force=True,
-                   progress=open(os.devnull, "w"))
+                   progress=io.StringIO())
     assert not result.reused and len((tmp_path / "calls.log").read_text().splitlines()) == 6
 
 
 def test_two_worker_processes_give_the_same_grades(graded, course, submissions, tmp_path):
     out = tmp_path / "out"
     result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
-                   workers=2, progress=open(os.devnull, "w"))
+                   workers=2, progress=io.StringIO())
     assert not result.failed
     assert (out / "grades.csv").read_bytes() == (graded["out"] / "grades.csv").read_bytes()
 
@@ -245,7 +247,7 @@ def test_a_grader_crash_is_reported_and_not_cached(graded, course, submissions, 
     monkeypatch.setenv("FAKE_CORE_CRASH", "bob")
     out = tmp_path / "out"
     result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
-                   progress=open(os.devnull, "w"))
+                   progress=io.StringIO())
     assert result.failed == {"bob": "RuntimeError: a bug in the grader"}
     assert not (out / "bob").exists() and "bob" not in {r[0] for r in _rows(out)}
     assert len(_rows(out)) == 1 + 5 * 3
@@ -260,7 +262,7 @@ def test_a_damaged_record_is_graded_again_never_trusted(graded, course, submissi
     path.write_text(json.dumps(record), encoding="utf-8")
     monkeypatch.setenv("FAKE_CORE_LOG", str(tmp_path / "calls.log"))
     result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
-                   progress=open(os.devnull, "w"))
+                   progress=io.StringIO())
     assert (tmp_path / "calls.log").read_text().splitlines() == ['"alice"'] and len(result.reused) == 5
     assert (out / "alice" / "record.json").read_bytes() == (graded["out"] / "alice" / "record.json").read_bytes()
 
@@ -268,7 +270,7 @@ def test_a_damaged_record_is_graded_again_never_trusted(graded, course, submissi
 def test_a_grader_that_returns_something_else_than_a_grade_is_reported(graded, course, submissions, tmp_path):
     result = grade(submissions, out=tmp_path / "out", course=course, db_url=graded["db"],
                    grader=f"{__package__}.fake_core:grade_breaking_the_contract", student="alice",
-                   progress=open(os.devnull, "w"))
+                   progress=io.StringIO())
     assert result.failed == {"alice": "the grader returned dict, not a SubmissionGrade"}
     assert not (tmp_path / "out" / "alice").exists()
 
@@ -279,7 +281,7 @@ def test_each_job_passes_its_threads_to_the_grader(graded, course, submissions, 
 
     out = tmp_path / "out"
     grade(submissions, out=out, course=course, db_url=graded["db"], workers=workers, student="alice",
-          grader=f"{__package__}.fake_core:grade_reporting_threads", progress=open(os.devnull, "w"))
+          grader=f"{__package__}.fake_core:grade_reporting_threads", progress=io.StringIO())
     record = json.loads((out / "alice" / "record.json").read_text(encoding="utf-8"))
     assert record["grade"]["output"] == f"threads={threads_per_worker(workers)}"
 
@@ -334,7 +336,7 @@ def test_dask_cluster_gives_the_same_grades(graded, course, submissions, tmp_pat
                                   processes=True) as cluster:
         out = tmp_path / "out"
         result = grade(submissions, out=out, course=course, db_url=graded["db"], grader=FAKE,
-                       scheduler=cluster.scheduler_address, progress=open(os.devnull, "w"))
+                       scheduler=cluster.scheduler_address, progress=io.StringIO())
     assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     assert not result.failed and not result.reused
     assert (out / "grades.csv").read_bytes() == (graded["out"] / "grades.csv").read_bytes()
@@ -413,7 +415,7 @@ def test_regrading_one_student_keeps_everyone_else(graded, course, submissions, 
     _write(fixed / "bob" / "residual_networks" / "Residual_Networks.ipynb", _notebook(_answers(SOLVED)))
     monkeypatch.setenv("FAKE_CORE_LOG", str(tmp_path / "calls.log"))
     result = grade(fixed, out=out, course=course, db_url=db, grader=FAKE, student="bob",
-                   progress=open(os.devnull, "w"))
+                   progress=io.StringIO())
     assert (tmp_path / "calls.log").read_text().splitlines() == ['"bob"']  # only bob graded
     assert [g.student for g in result.grades] == ["bob"] and len(result.everyone) == 6
     rows = _rows(out)
@@ -428,7 +430,7 @@ def test_a_folder_holding_one_student_keeps_the_others_rows(graded, course, subm
     out, db = _copy_run(graded, tmp_path)
     one = tmp_path / "late"
     shutil.copytree(submissions / "alice", one / "alice")
-    grade(one, out=out, course=course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    grade(one, out=out, course=course, db_url=db, grader=FAKE, progress=io.StringIO())
     assert _rows(out) == _rows(graded["out"])
 
 
@@ -456,7 +458,7 @@ def test_canvas_csv_has_canvas_columns_and_one_total_per_student(graded):
 def test_canvas_column_names_an_existing_assignment(graded, course, submissions, tmp_path):
     out, db = _copy_run(graded, tmp_path)
     grade(submissions, out=out, course=course, db_url=db, grader=FAKE, canvas_column="Residual Networks (1234)",
-          progress=open(os.devnull, "w"))
+          progress=io.StringIO())
     assert (out / "canvas.csv").read_text(encoding="utf-8").splitlines()[0].endswith(",Residual Networks (1234)")
 
 
@@ -547,7 +549,7 @@ def test_late_submissions_get_nbgraders_penalty_and_deleted_test_cells_come_back
     gradebook.ensure_assignment(db, load_course(late_course))
     with Gradebook(db) as gb:
         gb.update_or_create_assignment("residual_networks", duedate="2026-03-01 12:00:00 UTC")
-    grade(subs, out=tmp_path / "out", course=late_course, db_url=db, grader=FAKE, progress=open(os.devnull, "w"))
+    grade(subs, out=tmp_path / "out", course=late_course, db_url=db, grader=FAKE, progress=io.StringIO())
     with Gradebook(db) as gb:
         penalty = {s: gb.find_submission_notebook("Residual_Networks", "residual_networks", s).late_submission_penalty
                    for s in ("early", "late", "deleter")}
@@ -565,7 +567,7 @@ def test_a_manual_score_survives_regrading_and_asks_for_review(graded, course, s
     with Gradebook(db) as gb:
         gb.find_grade("ResNet50_hidden_shapes", "Residual_Networks", "residual_networks", WEIRD).manual_score = 1.0
         gb.db.commit()
-    grade(submissions, out=out, course=course, db_url=db, grader=FAKE, student=WEIRD, progress=open(os.devnull, "w"))
+    grade(submissions, out=out, course=course, db_url=db, grader=FAKE, student=WEIRD, progress=io.StringIO())
     with Gradebook(db) as gb:
         row = gb.find_grade("ResNet50_hidden_shapes", "Residual_Networks", "residual_networks", WEIRD)
         assert (row.auto_score, row.manual_score, row.score, row.needs_manual_grade) == (0.0, 1.0, 1.0, True)

@@ -112,7 +112,7 @@ def _run_inside(name: str, tmp_path: Path, code: str, *args: str, hide=()) -> su
     sandbox = tmp_path / "sandbox"
     (sandbox / "work").mkdir(parents=True, exist_ok=True)
     argv = isolation._WRAPPERS[name]([sys.executable, "-c", code, *args], sandbox, hide)
-    return subprocess.run(argv, cwd=sandbox / "work", capture_output=True, text=True, timeout=60,
+    return subprocess.run(argv, cwd=sandbox / "work", check=False, capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin", "HOME": str(sandbox)})
 
 
@@ -151,9 +151,11 @@ def classmates(tmp_path):
     another zygote's sandbox, the submissions folder next to ours, /var/tmp, the home directory."""
     import tempfile
 
-    folders = [Path(tempfile.mkdtemp(prefix="resnet-signs-grade-")), Path(tempfile.mkdtemp(prefix="resnet-signs-zygote-")),
+    folders = [Path(tempfile.mkdtemp(prefix="resnet-signs-grade-")),
+               Path(tempfile.mkdtemp(prefix="resnet-signs-zygote-")),
                Path(tempfile.mkdtemp(prefix="resnet-signs-probe-", dir="/var/tmp"))]
-    planted = [folders[0] / "submission" / "submission.ipynb", folders[1] / "s-0123456789ab" / "work" / "classmate.ipynb",
+    planted = [folders[0] / "submission" / "submission.ipynb",
+               folders[1] / "s-0123456789ab" / "work" / "classmate.ipynb",
                folders[2] / "alice.ipynb", tmp_path / "submitted" / "alice" / "Residual_Networks.ipynb",
                Path.home() / f".resnet-signs-probe-{os.getpid()}.ipynb"]
     for path in planted:
@@ -187,7 +189,8 @@ def test_the_child_can_change_nothing_of_the_machine_and_its_temporary_folders_a
         sandbox = tmp_path / "sandbox"
         (sandbox / "work").mkdir(parents=True)
         argv = isolation._WRAPPERS[name]([sys.executable, "-c", WALLS], sandbox)
-        result = subprocess.run(limit.enter(argv) if limit else argv, cwd=sandbox / "work", capture_output=True,
+        result = subprocess.run(limit.enter(argv) if limit else argv, cwd=sandbox / "work", check=False,
+                                capture_output=True,
                                 text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "HOME": str(sandbox)})
     finally:
         if limit:
@@ -292,7 +295,7 @@ def test_require_isolation_refuses_to_grade_without_namespaces(monkeypatch, tmp_
         (submissions / "alice").mkdir(parents=True)
         result = subprocess.run([sys.executable, "-m", "resnet_signs", "grade", str(submissions),
                                  "--out", str(tmp_path / "out"), "--require-isolation"],
-                                capture_output=True, text=True, timeout=120,
+                                check=False, capture_output=True, text=True, timeout=120,
                                 env={**os.environ, "RESNET_SIGNS_ISOLATION": "none"})
     finally:
         isolation.backend.cache_clear()
@@ -334,7 +337,8 @@ def test_what_a_step_left_is_killed_and_reaped_in_the_sandbox(name, tmp_path):
 
 def test_without_a_namespace_only_descendants_are_killed(tmp_path):
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-    result = subprocess.run([sys.executable, "-c", LEAVE_PROCESSES, "descendants"], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-c", LEAVE_PROCESSES, "descendants"], check=False, capture_output=True,
+                            text=True,
                             timeout=60, cwd=paths.PROJECT_ROOT)
     try:
         assert result.returncode == 0, result.stderr

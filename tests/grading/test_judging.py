@@ -132,7 +132,8 @@ def test_requests_and_replies_cross_as_validated_records():
     assert judging.request_from_json(json.loads(json.dumps(request.to_json()))) == request
     bad_factor = dict(request.to_json(), budget={"factor": True, "reference": {}})
     for data, reason in ((bad_factor, "a budget's factor must be a positive integer"),
-                         ({"do": "shell", "command": "rm"}, "a request must be an object whose do is observe or reference"),
+                         ({"do": "shell", "command": "rm"},
+                          "a request must be an object whose do is observe or reference"),
                          ({"observation": None, "error": None}, "a reply holds either an observation or an error")):
         read = judging.Reply.from_json if "error" in data else judging.request_from_json
         with pytest.raises(RecordError, match=re.escape(reason)):

@@ -15,9 +15,11 @@ from resnet_signs.grading.runner import Kill
 GRADE = SubmissionGrade(
     student="Zoë d'Arc",
     functions=[FunctionGrade("identity_block", 3.0, 3.0, Status.OK),
-               FunctionGrade("convolutional_block", 1.0, 3.0, Status.TIMEOUT, "test x: ran past its time limit (60 s)")],
+               FunctionGrade("convolutional_block", 1.0, 3.0, Status.TIMEOUT,
+                             "test x: ran past its time limit (60 s)")],
     tests=[TestResult("identity_block_public", "identity_block", 1.0, 1.0, True, "✓ passed.", False),
-           TestResult("convolutional_block_hidden_values", "convolutional_block", 0.0, 1.0, False, "✗ hint\nline 2", True)],
+           TestResult("convolutional_block_hidden_values", "convolutional_block", 0.0, 1.0, False, "✗ hint\nline 2",
+                      True)],
     execution_time=12.5, output="printed", tampered_cells=["identity_block_public"], isolation=["bwrap"],
     skipped_cells=[4, 7], notes=["a note"])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import io
 import os
 import shutil
 import sys
@@ -64,7 +65,7 @@ def graded(variants, tmp_path_factory, tf32):
     saved, log = dict(os.environ), work / "tf32-pids"
     os.environ.update(tf32.environment(log=log))  # the spawned workers inherit it
     try:
-        result = grade(variants, out=work / "out", workers=2, db_url=db, progress=open(os.devnull, "w"), **LIMITS)
+        result = grade(variants, out=work / "out", workers=2, db_url=db, progress=io.StringIO(), **LIMITS)
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -87,7 +88,7 @@ def graded_elsewhere(variants, tmp_path_factory) -> dict:
         isolation.backend.cache_clear()
         try:
             result = grade(folder, out=work / "out", workers=2, db_url=f"sqlite:///{work / 'gradebook.db'}",
-                           progress=open(os.devnull, "w"), **LIMITS)
+                           progress=io.StringIO(), **LIMITS)
         finally:
             if saved is None:
                 os.environ.pop("RESNET_SIGNS_ISOLATION")
@@ -139,7 +140,8 @@ def test_no_process_outlives_grading_under_every_backend(graded_elsewhere):
 
 @pytest.mark.slow
 def test_the_judging_workers_rounded_as_a_tf32_gpu_does(graded):
-    assert len(graded["tf32_processes"]) >= 1  # each judging worker rounds; tests/checks/test_tf32.py shows the rounding bites
+    # each judging worker rounds; tests/checks/test_tf32.py shows the rounding bites
+    assert len(graded["tf32_processes"]) >= 1
 
 
 @pytest.mark.slow
@@ -167,7 +169,8 @@ def test_forged_channel_lines_are_ignored_and_reported(graded):
 @pytest.mark.parametrize(
     ("student", "test_id", "hint"),
     [
-        ("old-revision-identity", "identity_block_public", "it looks like code from an older revision of this notebook"),
+        ("old-revision-identity", "identity_block_public",
+         "it looks like code from an older revision of this notebook"),
         ("old-revision-avgpool", "ResNet50_public", "AveragePooling2D needs its pool size in Keras 3"),
         ("conv-infinite-loop-inside", "convolutional_block_hidden_values", "the test did not run to the end"),
         ("identity-shortcut-after-relu", "identity_block_public", "expected main path:"),
@@ -197,7 +200,7 @@ def test_skipping_unchanged_cells_never_changes_a_grade(graded, tmp_path_factory
         shutil.copytree(graded["variants"] / variant.name, folder / variant.name)
     work = tmp_path_factory.mktemp("every-cell-out")
     again = grade(folder, out=work / "out", workers=2, db_url=f"sqlite:///{work / 'gradebook.db'}",
-                  progress=open(os.devnull, "w"), grader=f"{__package__}.grade_all_cells:grade_submission", **LIMITS)
+                  progress=io.StringIO(), grader=f"{__package__}.grade_all_cells:grade_submission", **LIMITS)
     assert len(quick) == len(chosen) and not any(g.skipped_cells for g in again.grades)
 
     def table(grade):
@@ -226,7 +229,7 @@ def test_an_edited_test_cell_is_reported_to_the_student(graded):
 def test_grading_again_reuses_and_writes_identical_files(graded):
     out = graded["out"]
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    again = grade(graded["variants"], out=out, workers=2, db_url=graded["db"], progress=open(os.devnull, "w"),
+    again = grade(graded["variants"], out=out, workers=2, db_url=graded["db"], progress=io.StringIO(),
                   **LIMITS)
     assert again.reused == {g.student for g in graded["result"].grades}
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before

@@ -19,7 +19,8 @@ from resnet_signs.grading.plan import ChildPlan, Step, StepKind
 PROBE = r"""
 import json, os, tempfile, sys
 zygote = os.getppid()
-report = {"zygote_cmdline": open(f"/proc/{zygote}/cmdline").read().replace("\0", " "), "home": os.environ["HOME"], "tmp": tempfile.gettempdir(), "cwd": os.getcwd(),
+report = {"zygote_cmdline": open(f"/proc/{zygote}/cmdline").read().replace("\0", " "), "home": os.environ["HOME"],
+          "tmp": tempfile.gettempdir(), "cwd": os.getcwd(),
           "tf_loaded": "tensorflow" in sys.modules, "course_env": "RESNET_SIGNS_COURSE" in os.environ,
           "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
 try:
@@ -93,7 +94,8 @@ def test_a_module_one_child_plants_in_the_zygote_folder_is_not_imported_by_the_n
     try:
         code, output, _ = _run(server, plant)
         assert code == 0, output
-        code, output, _ = _run(server, "try:\n    import planted_by_a_classmate\nexcept ImportError:\n    print('PROBE clean')")
+        code, output, _ = _run(server,
+                               "try:\n    import planted_by_a_classmate\nexcept ImportError:\n    print('PROBE clean')")
         assert code == 0 and "PROBE clean" in output and "PLANTED" not in output, output
     finally:  # were the walls broken, the plant would be in this environment: never leave it there
         for entry in [*sys.path, str(server.root / "work")]:

@@ -32,7 +32,8 @@ def cut_source(source: Path) -> dict:
     for cell in notebook["cells"]:
         text = "".join(cell["source"])
         heading = cell["cell_type"] == "markdown" and (text.startswith("# ") or re.match(r"## \d+\. Exercise", text))
-        setup = cell["cell_type"] == "code" and text.startswith(("from resnet_signs.notebook import setup", "import numpy"))
+        setup = cell["cell_type"] == "code" and text.startswith(("from resnet_signs.notebook import setup",
+                                                                 "import numpy"))
         if heading or setup or grade_id(cell):
             kept.append(cell)
     ids = [grade_id(c) for c in kept if grade_id(c)]

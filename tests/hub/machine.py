@@ -40,7 +40,7 @@ def missing() -> str | None:
     if lacking:
         return f"the JupyterHub test needs {', '.join(lacking)} to create throwaway users"
     try:
-        import jupyterhub  # noqa: F401
+        import jupyterhub  # noqa: F401 - only whether it imports
         import pamela  # noqa: F401 - PAM: the hub's default authenticator
     except (ImportError, OSError) as exc:
         return f"JupyterHub is not installed ({exc}): run `make hub-deps` (pip install -c constraints.txt -e '.[hub]')"
@@ -109,7 +109,7 @@ def _remove_user(name: str) -> None:
     except KeyError:
         return
     kill_processes(lambda p: p.uids().real == uid)
-    subprocess.run(["userdel", "--remove", name], capture_output=True)
+    subprocess.run(["userdel", "--remove", name], check=False, capture_output=True)
 
 
 def kill_processes(match) -> list[int]:
@@ -153,7 +153,7 @@ def unreadable(user: User, files) -> list[Path]:
     """The files ``user`` cannot read (checked as that user)."""
     blocked = []
     for path in files:
-        done = subprocess.run(["test", "-r", str(path)], capture_output=True, **user.identity())
+        done = subprocess.run(["test", "-r", str(path)], check=False, capture_output=True, **user.identity())
         if done.returncode != 0:
             blocked.append(Path(path))
     return blocked
@@ -206,7 +206,7 @@ def start_hub(stack: contextlib.ExitStack, folder: Path, snippet: Path) -> Hub:
     folder.mkdir(parents=True, exist_ok=True)
     port, hub_port, api_port = free_port(), free_port(), free_port()
     config = folder / "jupyterhub_config.py"
-    config.write_text(f'''c = get_config()  # noqa: F821
+    config.write_text(f'''c = get_config()  # noqa: F821 - injected by traitlets' config loader
 load_subconfig({str(snippet)!r})  # noqa: F821 - the course's part, from `resnet-signs hub-config`
 # The site's part: this machine only, throwaway state.
 c.JupyterHub.bind_url = "http://127.0.0.1:{port}"

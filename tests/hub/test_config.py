@@ -46,7 +46,8 @@ def load_hub_config(snippet: Path):
     from jupyterhub.spawner import LocalProcessSpawner
 
     main = snippet.parent / "site_config.py"
-    main.write_text(f"c = get_config()\nc.Authenticator.allowed_users = {{'admin'}}\nload_subconfig({str(snippet)!r})\n")
+    main.write_text("c = get_config()\nc.Authenticator.allowed_users = {'admin'}\n"
+                    f"load_subconfig({str(snippet)!r})\n")
     app = JupyterHub()
     app.load_config_file(str(main))
     return app, PAMAuthenticator(config=app.config), LocalProcessSpawner(config=app.config)
@@ -57,7 +58,8 @@ def test_the_generated_jupyterhub_config_declares_groups_roles_and_the_service(c
     out = tmp_path / "out"
     config.write(hub_course(course, tmp_path), out)
     app, auth, spawner = load_hub_config(out / "jupyterhub_config.py")
-    assert app.load_groups == {"formgrade-resnet_signs": {"users": ["ann"]}, "nbgrader-resnet_signs": {"users": ["bo", "cy"]}}
+    assert app.load_groups == {"formgrade-resnet_signs": {"users": ["ann"]},
+                               "nbgrader-resnet_signs": {"users": ["bo", "cy"]}}
     assert auth.allowed_users == {"admin", "ann", "bo", "cy"}  # the site's own users are kept
     [role] = app.load_roles
     assert role["groups"] == ["formgrade-resnet_signs"] and set(role["scopes"]) == {"list:services", "read:services"}
@@ -142,7 +144,8 @@ def test_users_and_group_are_checked(course, tmp_path):
         config.check_users(hub_course(course, tmp_path, unix_group=my_group, instructors=("no-such-user-x",)))
     with pytest.raises(UsageError, match=f"student {me!r} is in the Unix group"):
         config.check_users(hub_course(course, tmp_path, unix_group=my_group, instructors=(me,), students=(me,)))
-    assert config.check_users(hub_course(course, tmp_path, unix_group=my_group, instructors=(me,), students=())) == os.getgid()
+    assert config.check_users(hub_course(course, tmp_path, unix_group=my_group, instructors=(me,),
+                                         students=())) == os.getgid()
 
 
 @pytest.mark.parametrize(("extra", "message"), [

@@ -97,7 +97,8 @@ def site(browser):
         uids = [user.uid for user in (teacher, *students.values())]
         machine.open_for_others(stack, [Path(sys.executable).resolve(), Path(sys.prefix), paths.PROJECT_ROOT,
                                         paths.data_dir()])
-        blocked = machine.unreadable(teacher, [Path(sys.executable).resolve(), machine.VENV_BIN / "jupyterhub-singleuser",
+        blocked = machine.unreadable(teacher,
+                                     [Path(sys.executable).resolve(), machine.VENV_BIN / "jupyterhub-singleuser",
                                                paths.PROJECT_ROOT / "resnet_signs" / "__init__.py",
                                                paths.data_dir() / "train_signs.h5"])
         if blocked:
@@ -264,7 +265,8 @@ def student_works(browser, site: Site, role: str, sample: str, course: Course) -
     page.get_by_text("Python 3 (ipykernel) | Idle").wait_for()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-    check = page.locator(".jp-NotebookPanel:visible .jp-CodeCell", has_text="convolutional_block_test(convolutional_block)")
+    check = page.locator(".jp-NotebookPanel:visible .jp-CodeCell",
+                         has_text="convolutional_block_test(convolutional_block)")
     verdict = check.locator(".jp-OutputArea-output", has_text=re.compile("✓|✗")).first
     verdict.wait_for()
     verdict.scroll_into_view_if_needed()
@@ -323,7 +325,7 @@ def as_teacher(site: Site, argv: list[str]) -> str:
     """Run a command in the course directory as the instructor, with their servers' environment."""
     env = {"PATH": f"{machine.VENV_BIN}:/usr/local/bin:/usr/bin:/bin", "HOME": str(site.teacher.home),
            "LANG": "C.UTF-8", paths.DATA_ENV: str(paths.data_dir()), paths.COURSE_ENV: str(site.course)}
-    done = subprocess.run(argv, cwd=site.course, env=env, capture_output=True, text=True, timeout=600,
+    done = subprocess.run(argv, cwd=site.course, env=env, check=False, capture_output=True, text=True, timeout=600,
                           **site.teacher.identity())
     assert done.returncode == 0, f"{argv} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     return done.stdout
@@ -380,7 +382,8 @@ def test_the_gradebook_and_autograded_notebooks_follow_nbgrader(run, site):
             assert (autograded / NOTEBOOK).is_file()
             assert (autograded / "timestamp.txt").read_text() == (submitted / "timestamp.txt").read_text()
             submission = gb.find_submission(ASSIGNMENT, user.name)
-            assert submission.timestamp == parse_utc((submitted / "timestamp.txt").read_text().strip()).replace(tzinfo=None)
+            stamp = parse_utc((submitted / "timestamp.txt").read_text().strip())
+            assert submission.timestamp == stamp.replace(tzinfo=None)
             assert (submission.score, submission.max_score) == ({"right": 9.0, "wrong": 6.0}[role], 9.0)
 
 
@@ -411,5 +414,6 @@ def test_everything_listens_on_127_0_0_1_only(run):
 
 def test_students_cannot_read_the_course_directory(site):
     for user in site.students.values():
-        done = subprocess.run(["cat", str(site.course / "reference.py")], capture_output=True, **user.identity())
+        done = subprocess.run(["cat", str(site.course / "reference.py")], check=False, capture_output=True,
+                              **user.identity())
         assert done.returncode != 0 and b"Permission denied" in done.stderr

@@ -73,7 +73,8 @@ def submit(setup: dict, student: str, minutes: int = 0, *, bug: bool = False, co
     notebook = SOLUTION.read_text(encoding="utf-8")
     if bug:  # the fake grader fails the hidden tests of a function whose answer says BUG
         nb = json.loads(notebook)
-        cell = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "convolutional_block")
+        cell = next(c for c in nb["cells"]
+                    if c["metadata"].get("nbgrader", {}).get("grade_id") == "convolutional_block")
         cell["source"] = "".join(cell["source"]) + "\n# BUG\n"
         notebook = json.dumps(nb)
     (folder / NOTEBOOK).write_text(notebook, encoding="utf-8")
@@ -107,7 +108,8 @@ def feedback_released(setup: dict, folder: Path) -> Path:
     from nbgrader.utils import notebook_hash
 
     secret = (folder / "submission_secret.txt").read_text()
-    return setup["exchange"] / "resnet_signs" / "feedback" / f"{notebook_hash(secret=secret, notebook_id='Residual_Networks')}.html"
+    digest = notebook_hash(secret=secret, notebook_id="Residual_Networks")
+    return setup["exchange"] / "resnet_signs" / "feedback" / f"{digest}.html"
 
 
 def test_each_submission_is_graded_recorded_and_its_feedback_released_once(setup, tmp_path):
@@ -218,7 +220,7 @@ def test_killing_the_service_mid_grade_then_restarting_grades_the_submission_onc
             first.kill()
     assert graded(setup) == ["start ada", "end ada", "start slow"] and "slow" not in states(setup)
 
-    second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=180)
+    second = subprocess.run(argv, env=env, check=False, capture_output=True, text=True, timeout=180)
     assert second.returncode == 0, second.stdout + second.stderr
     assert graded(setup) == ["start ada", "end ada", "start slow", "start slow", "end slow"]
     assert states(setup)["slow"].outcome is Outcome.GRADED
@@ -228,7 +230,8 @@ def test_killing_the_service_mid_grade_then_restarting_grades_the_submission_onc
 
 def test_names_nbgrader_would_not_write_are_not_submissions(setup):
     inbound_dir = setup["exchange"] / "resnet_signs" / "inbound"
-    for name in ("..+residual_networks+2026-12-01 09:00:00 UTC+ab", ".hidden+residual_networks+2026-12-01 09:00:00 UTC+ab",
+    for name in ("..+residual_networks+2026-12-01 09:00:00 UTC+ab",
+                 ".hidden+residual_networks+2026-12-01 09:00:00 UTC+ab",
                  "ada+residual_networks+not a time+ab", "ada+other_assignment+2026-12-01 09:00:00 UTC+ab", "ada"):
         (inbound_dir / name).mkdir()
     assert inbound.scan(inbound_dir, ASSIGNMENT) == []

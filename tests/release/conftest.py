@@ -60,7 +60,7 @@ def nbgrader(course: Path, *args: str, timeout: int = 600, env: dict | None = No
         [sys.executable, "-m", "nbgrader", *args],
         cwd=course,
         env=env or nbgrader_env(course),
-        capture_output=True,
+        check=False, capture_output=True,
         text=True,
         timeout=timeout,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -43,7 +44,7 @@ def test_there_are_notebooks_to_check():
 def test_headings_form_an_outline(notebook):
     levels = _headings(notebook)
     assert levels.count(1) == 1 and levels[0] == 1, f"{notebook.name}: one H1, first; got levels {levels}"
-    for before, after in zip(levels, levels[1:]):
+    for before, after in itertools.pairwise(levels):
         assert after <= before + 1, f"{notebook.name}: heading level jumps from {before} to {after}"
 
 
@@ -57,7 +58,8 @@ def test_every_figure_has_a_caption(notebook):
             for alt in re.findall(r"!\[([^\]]*)\]", cell["text"]):
                 assert alt.strip(), f"{notebook.name}: an image in cell {i} has no alt text"
             assert "<img" not in cell["text"] or re.search(r'<img[^>]*alt="[^"]+"', cell["text"]), i
-        elif cell["cell_type"] == "code" and DRAWS.search(cell["text"]) and "import" not in cell["text"].split("\n")[-1]:
+        elif (cell["cell_type"] == "code" and DRAWS.search(cell["text"])
+              and "import" not in cell["text"].split("\n")[-1]):
             following = next((c for c in cells[i + 1 :] if c["cell_type"] == "markdown"), None)
             assert following is not None and CAPTION.match(following["text"]), (
                 f"{notebook.name}: the figure drawn by cell {i} ({cell['text'].splitlines()[-1]!r}) "

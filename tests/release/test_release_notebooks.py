@@ -28,7 +28,7 @@ def test_normalise_gives_grade_ids_or_positions_as_cell_ids_and_clears_outputs()
 
 def test_with_banner_replaces_an_earlier_banner():
     nb = nbs.with_banner(nbs.with_banner(_nb(new_markdown_cell("body")), "first"), "second")
-    assert [(c.id, c.source) for c in nb.cells][0] == (nbs.BANNER_ID, "second")
+    assert (nb.cells[0].id, nb.cells[0].source) == (nbs.BANNER_ID, "second")
     assert len(nb.cells) == 2
 
 

@@ -1,4 +1,7 @@
-"""Every time and accuracy a notebook states comes from the run that built it; what the Chinese editions print is Chinese."""
+"""Every time and accuracy a notebook states comes from the run that built it.
+
+What the Chinese editions print is Chinese.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from resnet_signs import i18n, paths
-from resnet_signs.release import ASSIGNMENTS, ReleaseError, release
-from resnet_signs.release import numbers
+from resnet_signs.release import ASSIGNMENTS, ReleaseError, numbers, release
 from resnet_signs.training.run import OUTPUT_KEY, TrainingRun
 
 from .conftest import make_tiny_project
@@ -71,12 +73,14 @@ def test_a_hand_typed_time_or_accuracy_is_found_and_the_runs_own_pass():
 
 
 def test_placeholders_are_filled_and_an_unknown_one_is_refused():
-    nb = new_notebook(cells=[new_markdown_cell("It took {{training_minutes}} min on a {{ device }}; {{quick_minutes}}.")])
+    prose = "It took {{training_minutes}} min on a {{ device }}; {{quick_minutes}}."
+    nb = new_notebook(cells=[new_markdown_cell(prose)])
     filled = numbers.fill(nb, {"training_minutes": "2.4", "device": "2-core CPU"}, "x.ipynb")
     assert filled.cells[0].source == "It took 2.4 min on a 2-core CPU; ?."
     assert numbers.missing(nb, {"training_minutes": "2.4", "device": "2-core CPU"}) == ["quick_minutes"]
     nb.cells[0].source += " {{training_hours}}"
-    with pytest.raises(ReleaseError, match=r"x.ipynb: unknown placeholder \{\{training_hours\}\} in the prose; known: "):
+    with pytest.raises(ReleaseError,
+                       match=r"x.ipynb: unknown placeholder \{\{training_hours\}\} in the prose; known: "):
         numbers.fill(nb, {}, "x.ipynb")
 
 
@@ -90,7 +94,7 @@ from IPython.display import display
 display({"text/plain": "3 epochs in 2.4 min"}, raw=True,
         metadata={"resnet_signs/training-run": {"epoch_time_s": [80.0, 30.0, 36.0], "cores": 2}})
 ```
-"""
+"""  # noqa: E501 - a notebook's prose, one paragraph per line
 
 
 @pytest.mark.slow
@@ -152,7 +156,8 @@ def test_the_run_record_is_what_the_solution_printed(language):
                    if re.match(i18n.format("epoch {epoch}/{epochs}:", language, epoch=r"\d+", epochs="20"), line)]
     assert len(epoch_lines) == run.epochs
     lab = _read(LAB.solution(ROOT, language))
-    stated = sorted(round(float(s["elapsed_s"])) for summaries in numbers.lab_summaries(lab).values() for s in summaries)
+    stated = sorted(round(float(s["elapsed_s"]))
+                    for summaries in numbers.lab_summaries(lab).values() for s in summaries)
     printed = sorted(int(m) for c in lab.cells if c.cell_type == "code" for o in c.outputs
                      for m in re.findall(i18n.format("{name}: cached results, {seconds} s of compute", language,
                                                      name=r"\S+", seconds=r"(\d+)"), o.get("text", "")))

@@ -128,7 +128,7 @@ def extract_helper(code: str, function: str, first: str, count: int, helper: str
     body = [("    " + line[len(indent):]) if line.strip() else "" for line in lines[first_line:last_line]]
     helper_code = "\n".join([f"def {helper}({', '.join(used)}):", *body, f"    return {target}", ""]) + "\n"
     call = f"{indent}{target} = {helper}({', '.join(used)})"
-    return "\n".join(lines[:first_line] + [call] + lines[last_line:]) + "\n", helper_code
+    return "\n".join([*lines[:first_line], call, *lines[last_line:]]) + "\n", helper_code
 
 
 @dataclass(frozen=True)
@@ -248,8 +248,8 @@ PLANTED = (
 def students() -> list[Student]:
     """The test class: the samples, one author per other origin, and the planted copies."""
     authors = origins()
-    found = [Student(s, {f: "course" for f in FUNCTIONS}, sample=s) for s in COURSE_SAMPLES]
-    found.append(Student("untouched-release", {f: None for f in FUNCTIONS}, sample="untouched-release"))
+    found = [Student(s, dict.fromkeys(FUNCTIONS, "course"), sample=s) for s in COURSE_SAMPLES]
+    found.append(Student("untouched-release", dict.fromkeys(FUNCTIONS), sample="untouched-release"))
     for author, answers in authors.items():
         if author != "course":
             found.append(Student(f"author-{author}", {f: answers[f][0] if f in answers else None for f in FUNCTIONS},

@@ -123,7 +123,8 @@ def test_a_recursive_helper_is_inlined_once_and_then_named():
 
 
 def test_loops_and_branches_keep_their_structure():
-    code = "def block(x):\n    for i in range(3):\n        x = g(x)\n    if x:\n        x = h(x)\n    else:\n        x = k(x)\n    return x\n"
+    code = ("def block(x):\n    for i in range(3):\n        x = g(x)\n"
+            "    if x:\n        x = h(x)\n    else:\n        x = k(x)\n    return x\n")
     assert texts(code) == ["for V in range(3):", "V = g(V)", "}", "if V:", "V = h(V)", "else:", "V = k(V)", "}",
                            "return V"]
 

@@ -112,7 +112,7 @@ def test_the_csv_lists_pairs_most_similar_first_with_a_row_for_the_whole_noteboo
     rows = _rows(run["out"])
     assert tuple(rows[0]) == CSV_HEADER
     values = [float(r["similarity"]) for r in rows]
-    assert values == sorted(values, reverse=True) and 0 <= values[-1] and values[0] <= 1
+    assert values == sorted(values, reverse=True) and values[-1] >= 0 and values[0] <= 1
     assert min(float(r["similarity"]) for r in rows if r["function"] != "all") >= run["run"].threshold
     functions = {r["function"] for r in rows}
     assert functions == {*planted.FUNCTIONS, "all"}
@@ -187,7 +187,7 @@ def test_it_runs_without_tensorflow(tmp_path):
     code = ("import sys; from pathlib import Path; from resnet_signs.similarity.api import compare\n"
             f"compare(Path({str(tmp_path / 'class')!r}), out=Path({str(tmp_path / 'out')!r}))\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax', 'torch')))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "[]"
     assert json.loads(json.dumps(_rows(tmp_path / "out")))  # the two share code: the report is not empty

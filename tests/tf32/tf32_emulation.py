@@ -45,10 +45,7 @@ def _placed_on_cpu(probe) -> bool:
     import tensorflow as tf
     from tensorflow.python.eager import context
 
-    if tf.executing_eagerly():
-        device = context.context().device_name or ""
-    else:
-        device = tf.identity(probe).op.device or ""
+    device = (context.context().device_name if tf.executing_eagerly() else tf.identity(probe).op.device) or ""
     return "CPU" in device.upper()
 
 

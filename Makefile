@@ -40,6 +40,7 @@ $(DATA) &: FORCE | $(STAMP)
 FORCE:
 
 test: $(STAMP) $(DATA) browser-deps sandbox-deps fonts-deps hub-deps
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).

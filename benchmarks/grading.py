@@ -13,7 +13,11 @@ then the throughput of a class (``--class-size`` submissions cycled from four sa
 solution, the untouched release and two buggy ones) with 1, 2 and ``auto`` workers, and the
 projected time for 100. Medians of ``--reps`` runs; the machine and its load are printed.
 
-    python -m benchmarks.grading [--reps 3] [--class-size 20] [--skip-nbgrader]
+``--against CHECKOUT`` compares a change with what it changes: another checkout of the project (e.g. a
+worktree of the commit before it) with its own ``.venv`` grades the same class, its runs interleaved
+with ours, and a second table puts the two side by side.
+
+    python -m benchmarks.grading [--reps 3] [--class-size 20] [--skip-nbgrader] [--against ../before]
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ NOTEBOOK = "Residual_Networks.ipynb"
 ASSIGNMENT = "residual_networks"
 CLASS_SAMPLES = ("solution", "untouched-release", "conv-shortcut-wrong-stride", "identity-shortcut-after-relu")
 BIN = Path(sys.executable).parent
+#: What :func:`_median` returns for a row, in order.
+FIELDS = ("wall", "min", "max", "peak_mib", "sandbox_peak_mib")
 
 
 def machine() -> str:
@@ -110,10 +116,12 @@ def _class_folder(folder: Path, size: int) -> Path:
     return folder
 
 
-def ours(work: Path, submissions: Path, workers: str) -> tuple[float, float]:
+def ours(work: Path, submissions: Path, workers: str, bin_dir: Path = BIN) -> tuple[float, float]:
+    """``resnet-signs grade`` of ``submissions`` by the environment in ``bin_dir`` (this one by default)."""
     out = work / f"out-{workers}-{time.monotonic_ns()}"
-    return _timed([str(BIN / "resnet-signs"), "grade", str(submissions), "--out", str(out), "--force",
-                   "--workers", workers, "--db", f"sqlite:///{work / 'gradebook.db'}"])
+    db = work / ("gradebook.db" if bin_dir == BIN else "gradebook-against.db")
+    return _timed([str(bin_dir / "resnet-signs"), "grade", str(submissions), "--out", str(out), "--force",
+                   "--workers", workers, "--db", f"sqlite:///{db}"])
 
 
 def nbgrader_course(work: Path) -> Path:
@@ -157,9 +165,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--class-size", type=int, default=20, help="submissions in the class runs (default 20)")
     parser.add_argument("--skip-nbgrader", action="store_true", help="leave out nbgrader autograde (slow)")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT",
+                        help="another checkout with its own .venv: its class runs interleaved with ours, side by side")
     args = parser.parse_args(argv)
     if args.reps < 1 or args.class_size < 1:
         parser.error("--reps and --class-size must be at least 1")
+    other = args.against and args.against.resolve() / ".venv" / "bin"
+    if other and not (other / "resnet-signs").is_file():
+        parser.error(f"--against {args.against}: no {other / 'resnet-signs'} (create its .venv and install it there)")
     if not (SAMPLES / "solution" / NOTEBOOK).is_file():
         print("no autograder/samples/solution: run python autograder/samples/make_samples.py --update", file=sys.stderr)
         return 2
@@ -181,19 +194,26 @@ def main(argv: list[str] | None = None) -> int:
         single = {name: _median(runs) for name, runs in rows.items() if runs}
         classroom = _class_folder(work / "class", args.class_size)
         counts = {"1": 1, "2": 2, "auto": auto_workers()}
-        throughput = {}
+        throughput, against = {}, {}
+        if other:
+            ours(work, one, "1", other)  # its own cache of the reference's observations, warmed as ours was
         for label, n in counts.items():
             same = next((k for k, v in throughput.items() if v["workers"] == n), None)
             if same is not None:
                 throughput[label] = {**throughput[same], "same_as": same}
                 continue
-            runs = [ours(work, classroom, label) for _ in range(args.reps)]
+            runs, theirs = [], []
+            for _ in range(args.reps):  # interleaved with the other checkout's, as above
+                runs.append(ours(work, classroom, label))
+                if other:
+                    theirs.append(ours(work, classroom, label, other))
             wall, lo, hi, peak, child = _median(runs)
             throughput[label] = {"workers": n, "wall": wall, "min": lo, "max": hi, "peak_mib": peak,
                                  "sandbox_peak_mib": child}
-    results.update(single={k: dict(zip(("wall", "min", "max", "peak_mib", "sandbox_peak_mib"), v, strict=True))
-                           for k, v in single.items()},
-                   throughput=throughput, class_size=args.class_size,
+            if theirs:
+                against[label] = dict(zip(FIELDS, _median(theirs), strict=True))
+    results.update(single={k: dict(zip(FIELDS, v, strict=True)) for k, v in single.items()},
+                   throughput=throughput, class_size=args.class_size, against=against,
                    load=[round(x, 2) for x in (*load_before, *os.getloadavg())])
 
     print(f"\nMachine: {results['machine']}; load average (1/5/15 min) before {load_before[0]:.2f}/"
@@ -222,6 +242,13 @@ def main(argv: list[str] | None = None) -> int:
         note = f" (= {row['same_as']}: the same runs)" if "same_as" in row else ""
         print(f"| {label}{note} | {row['workers']} | {row['wall']:.1f} | {row['min']:.1f}–{row['max']:.1f} | "
               f"{per:.2f} | {100 * per / 60:.1f} min | {row['sandbox_peak_mib']:.0f} |")
+    if against:
+        print(f"\nThe same class, this checkout against {args.against} (runs interleaved):\n")
+        print(f"| --workers | this checkout s (median) | {args.against} s (median) | this / that |")
+        print("|---|---:|---:|---:|")
+        for label, row in against.items():
+            print(f"| {label} | {throughput[label]['wall']:.1f} | {row['wall']:.1f} | "
+                  f"{throughput[label]['wall'] / row['wall']:.3f} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -105,8 +105,9 @@ def say(template: str, **values) -> None:
 
 # --------------------------------------------------------------------------- English messages
 @functools.cache
-def _templates(language: str) -> tuple[tuple[re.Pattern, str, tuple[str, ...]], ...]:
-    """The catalogue's msgids as patterns, most literal text first (the most specific wins)."""
+def _templates(language: str) -> tuple[tuple[int, re.Pattern, str, tuple[str, ...]], ...]:
+    """The catalogue's msgids as patterns with their length of literal text, most literal text first
+    (the most specific wins)."""
     catalogue = getattr(translations(language), "_catalog", {})  # GNUTranslations' msgid -> msgstr
     compiled = []
     for msgid, msgstr in catalogue.items():
@@ -125,7 +126,18 @@ def _templates(language: str) -> tuple[tuple[re.Pattern, str, tuple[str, ...]], 
             continue  # "{a} {b}" would match any line: only texts with words of their own are templates
         compiled.append((literal_length, re.compile(pattern + r"\Z", re.DOTALL), msgstr, names))
     compiled.sort(key=lambda item: -item[0])
-    return tuple((pattern, msgstr, names) for _, pattern, msgstr, names in compiled)
+    return tuple(compiled)
+
+
+def _translated(text: str, language: str) -> tuple[int, str] | None:
+    """``text`` in ``language`` by the most specific template that matches it, and that template's
+    length of literal text; None when none matches."""
+    for literal_length, pattern, msgstr, names in _templates(language):
+        match = pattern.match(text)
+        if match:
+            values = {name: _translate_value(match.group(name), language) for name in names}
+            return literal_length, msgstr.format(**values)
+    return None
 
 
 def translate_line(line: str, language: str) -> str:
@@ -137,24 +149,25 @@ def translate_line(line: str, language: str) -> str:
     if language == DEFAULT or not line.strip():
         return line
     indent = line[: len(line) - len(line.lstrip())]
-    text = line.strip()
-    for pattern, msgstr, names in _templates(language):
-        match = pattern.match(text)
-        if match:
-            values = {name: _translate_value(match.group(name), language) for name in names}
-            return indent + msgstr.format(**values)
-    return line
+    found = _translated(line.strip(), language)
+    return line if found is None else indent + found[1]
 
 
 def _translate_value(value: str, language: str) -> str:
     """A value inside a message: a catalogue text itself, a hint whose "✗ " a prefix replaced
-    (the grader's "✗ with input_shape=...: <hint>"), or data kept as it is."""
-    translated = translate_line(value, language)
-    if translated == value and not value.startswith(("✗", "✓")):
-        marked = translate_line("✗ " + value, language)
-        if marked != "✗ " + value and marked.startswith("✗ "):
-            return marked[2:]
-    return translated
+    (the grader's "✗ with input_shape=...: <hint>"), or data kept as it is.
+
+    Both readings are tried and the more specific template wins: "stage 3 should downsample ..." is
+    the hint "✗ stage {k} should downsample ...", not the label "stage {k}" with a long k.
+    """
+    plain = _translated(value, language) if value.strip() else None
+    marked = None
+    if not value.startswith(("✗", "✓")):
+        found = _translated("✗ " + value, language)
+        if found is not None and found[1].startswith("✗ "):
+            marked = (found[0] - 1, found[1][2:])  # the "✗" is not the value's own text
+    best = max((t for t in (plain, marked) if t is not None), key=lambda t: t[0], default=None)
+    return value if best is None else best[1]
 
 
 def translate_message(text: str, language: str | None = None) -> str:

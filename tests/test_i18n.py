@@ -62,6 +62,14 @@ def test_a_hint_made_in_english_reads_in_each_language():
     assert i18n.untranslated_lines("a line no template knows", "zh_CN") == ["a line no template knows"]
 
 
+def test_a_wrapped_hint_is_read_by_its_most_specific_template():
+    # "stage {k}" (a label) matches the inner hint too, with k = "3 should downsample ..."; the hint wins
+    hidden = ("✗ with input_shape=(48, 48, 3), classes=10: stage 3 should downsample with s=2 "
+              "(output (6, 6, 512), got (11, 11, 512))")
+    assert i18n.translate_message(hidden, "zh_CN") == ("✗ 当 input_shape=(48, 48, 3)、classes=10 时：第 3 阶段应以 s=2 "
+                                                       "下采样（输出应为 (6, 6, 512)，实际为 (11, 11, 512)）")
+
+
 def test_the_current_language_comes_from_use_then_the_environment_then_english(monkeypatch):
     monkeypatch.delenv("RESNET_SIGNS_LANG", raising=False)
     try:

@@ -44,12 +44,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.variant}: {args.runs} runs under {isolation.backend()}, expecting {expected}", flush=True)
         for run in range(1, args.runs + 1):
             out = Path(tmp) / f"run-{run}"
+            out.mkdir()
             started = time.monotonic()
             result = grade(folder, out=out / "out", workers=1, db_url=f"sqlite:///{out / 'gradebook.db'}",
                            progress=io.StringIO(), **LIMITS)
             (got_grade,) = result.grades
             got = {f.function: (f.status.value, f.score) for f in got_grade.functions}
-            ok = got == expected and not result.failed
+            ok = chosen[0].accepts(got, FUNCTIONS) and not result.failed
             failures += not ok
             print(f"run {run:2d}: {'ok ' if ok else 'FAIL'} {time.monotonic() - started:5.1f} s  {got}", flush=True)
             if not ok:

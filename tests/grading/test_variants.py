@@ -110,7 +110,7 @@ def test_every_variant_gets_its_expected_grade(graded, variant):
     assert not graded["result"].failed
     grade = graded["grades"][variant.name]
     got = {f.function: (f.status.value, f.score) for f in grade.functions}
-    assert got == variant.grades(FUNCTIONS), [f.detail for f in grade.functions]
+    assert variant.accepts(got, FUNCTIONS), (got, [f.detail for f in grade.functions])
 
 
 def _other_backends():
@@ -126,7 +126,7 @@ def test_the_isolation_variants_get_their_grade_under_every_backend(graded_elsew
     """Issue 19: a notebook that found a classmate's submission under the unshare fallback scored 9/9."""
     grade = graded_elsewhere[backend][variant.name]
     got = {f.function: (f.status.value, f.score) for f in grade.functions}
-    assert got == variant.grades(FUNCTIONS), [f.detail for f in grade.functions]
+    assert variant.accepts(got, FUNCTIONS), (got, [f.detail for f in grade.functions])
     tool = {"bwrap": "bubblewrap", "unshare": "unshare"}[backend]
     assert any(note.startswith(f"{tool}: only the Python environment") for note in grade.isolation), grade.isolation
 

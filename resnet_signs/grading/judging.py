@@ -299,19 +299,14 @@ class JudgingProcess:
     def _rss(self) -> int:
         import psutil
 
+        from resnet_signs.grading.runner import tree_rss  # the sandbox child's accounting
+
         if self._proc is None:
             return 0
-        total = 0
         try:
-            root = psutil.Process(self._proc.pid)
-            for p in [root, *root.children(recursive=True)]:
-                try:
-                    total += p.memory_info().rss
-                except psutil.Error:
-                    pass
+            return tree_rss(psutil.Process(self._proc.pid))
         except psutil.Error:
-            pass
-        return total
+            return 0
 
 
 def _ended(returncode: int | None) -> str:

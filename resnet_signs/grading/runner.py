@@ -81,7 +81,8 @@ def command(channel_fd: int, sandbox: Path, hide=()) -> list[str]:
     return isolation.wrap(argv, sandbox, hide)
 
 
-def _tree_rss(process: psutil.Process | None) -> int:
+def tree_rss(process: psutil.Process | None) -> int:
+    """The resident memory of ``process`` and all its descendants, in bytes (0 for None; gone ones count 0)."""
     if process is None:
         return 0
     total = 0
@@ -235,7 +236,7 @@ def run_child(plan: ChildPlan, *, sandbox: Path, env: dict, limits: Limits, dead
     memory_limit = limits.memory_mb * 1024 * 1024
     while proc.poll() is None:
         time.sleep(POLL)
-        rss, now = _tree_rss(watched), time.monotonic()
+        rss, now = tree_rss(watched), time.monotonic()
         procs = limit.count() if limit is not None else 0
         peak = max(peak, rss)
         new = reader.snapshot(seen)
@@ -268,7 +269,7 @@ def run_child(plan: ChildPlan, *, sandbox: Path, env: dict, limits: Limits, dead
     if killed is None and reader.overflow:  # the child died of the broken pipe before the watch saw it
         killed = Kill.CHANNEL
     for event in reader.snapshot(seen):
-        watch.update(event, now, _tree_rss(watched), procs_at_end)
+        watch.update(event, now, tree_rss(watched), procs_at_end)
     if watch.running is not None:
         watch.growth[watch.running] = peak - watch.rss_at_start
         watch.proc_growth[watch.running] = procs_at_end - watch.procs_at_start

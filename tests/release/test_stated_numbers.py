@@ -146,6 +146,16 @@ def test_each_committed_edition_states_the_numbers_of_its_solutions_run(assignme
         assert "{{" not in numbers.prose(nb)
 
 
+def _printed(template: str, language: str, **regexes: str) -> re.Pattern:
+    """What ``i18n.format(template, language, ...)`` prints, as a pattern: the translation's text literal,
+    each placeholder the regular expression given for it."""
+    marks = {name: f"QQ{name}QQ" for name in regexes}  # survive re.escape unchanged
+    pattern = re.escape(i18n.format(template, language, **marks))
+    for name, regex in regexes.items():
+        pattern = pattern.replace(marks[name], regex)
+    return re.compile(pattern)
+
+
 @pytest.mark.parametrize("language", ["en", "zh_CN", "zh_TW"])
 def test_the_run_record_is_what_the_solution_printed(language):
     solution = _read(GRADED.solution(ROOT, language))
@@ -154,18 +164,18 @@ def test_the_run_record_is_what_the_solution_printed(language):
     texts = [o.get("text", "") or o.get("data", {}).get("text/plain", "")
              for c in solution.cells if c.cell_type == "code" for o in c.outputs]
     assert run.summary_line(language) in texts
-    epoch_lines = [line for text in texts for line in text.splitlines()
-                   if re.match(i18n.format("epoch {epoch}/{epochs}:", language, epoch=r"\d+", epochs="20"), line)]
+    epoch_line = _printed("epoch {epoch}/{epochs}: {seconds} s; training loss {loss}, accuracy {accuracy}; validation "
+                          "loss {val_loss}, accuracy {val_accuracy}", language, epoch=r"\d+", epochs="20",
+                          seconds=r"\d+", loss=r"\S+", accuracy=r"\S+", val_loss=r"\S+", val_accuracy=r"\S+")
+    epoch_lines = [line for text in texts for line in text.splitlines() if epoch_line.fullmatch(line)]
     assert len(epoch_lines) == run.epochs
     lab = _read(LAB.solution(ROOT, language))
     stated = sorted(round(float(s["elapsed_s"]))
                     for summaries in numbers.lab_summaries(lab).values() for s in summaries)
-    printed = sorted(int(m) for c in lab.cells if c.cell_type == "code" for o in c.outputs
-                     for m in re.findall(i18n.format("{name}: cached results, {seconds} s of compute", language,
-                                                     name=r"\S+", seconds=r"(\d+)"), o.get("text", "")))
-    printed += sorted(int(m) for c in lab.cells if c.cell_type == "code" for o in c.outputs
-                      for m in re.findall(i18n.format("{name}: just ran, {seconds} s of compute", language,
-                                                      name=r"\S+", seconds=r"(\d+)"), o.get("text", "")))
+    printed = [int(m) for template in ("{name}: cached results, {seconds} s of compute",
+                                       "{name}: just ran, {seconds} s of compute")
+               for c in lab.cells if c.cell_type == "code" for o in c.outputs
+               for m in _printed(template, language, name=r"\S+", seconds=r"(\d+)").findall(o.get("text", ""))]
     assert sorted(printed) == stated and len(stated) == 8  # four experiments at two budgets
 
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from resnet_signs import paths
+from resnet_signs import i18n, paths
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +43,8 @@ def test_the_traditional_chinese_notebook_shows_chinese_prose_and_a_chinese_hint
         text = hint.first.inner_text()
         assert text.startswith("✗ 捷徑必須在最後的 ReLU 之前相加"), text
         assert "應有的" in text and "你的" in text, text
-        assert outputs.filter(has_text="✓ language: zh_TW").count() == 1  # the language cell found a CJK font
+        language_line = "✓ " + i18n.format("language: {name}", "zh_TW", name="zh_TW")  # "✓ 語言：zh_TW"
+        assert outputs.filter(has_text=language_line).count() == 1  # the language cell found a CJK font
         page.screenshot(path=str(shots / "student_hint_zh_TW.png"))
     finally:
         server.stop()

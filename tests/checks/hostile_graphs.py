@@ -43,8 +43,8 @@ def identity_hidden_lambda(X, f, filters, training=True, initializer=random_unif
 
 
 def identity_huge_nested(X, f, filters, training=True, initializer=random_uniform):
-    """Fifty Sequentials of twenty Identity layers each, inside one Sequential: over a thousand layers."""
-    return keras.Sequential([keras.Sequential([layers.Identity() for _ in range(20)]) for _ in range(50)])(X)
+    """21 Sequentials of 20 Identity layers in one Sequential: 465 layers as the grader counts them (400 allowed)."""
+    return keras.Sequential([keras.Sequential([layers.Identity() for _ in range(20)]) for _ in range(21)])(X)
 
 
 def identity_deeply_nested(X, f, filters, training=True, initializer=random_uniform):

@@ -98,7 +98,7 @@ HOSTILE = [
      "builds a graph over the grader's budget: the graph would compute"),
     ("convolutional_block", hg.conv_compute_heavy, "builds a graph over the grader's budget: the graph would compute"),
     ("identity_block", hg.identity_hidden_lambda, "the grader does not run Lambda layers"),
-    ("identity_block", hg.identity_huge_nested, "the graph has 1103 layers (at most 400 are graded)"),
+    ("identity_block", hg.identity_huge_nested, "the graph has 465 layers (at most 400 are graded)"),
     ("identity_block", hg.identity_deeply_nested, "the graph nests models more than 8 deep"),
     ("identity_block", hg.identity_nested_calls, "the graph makes more than 20,000 layer calls"),
 ]

@@ -1,11 +1,13 @@
 """Real nbgrader grades what the release produces: the untouched release 0, the solution full marks.
 
 Two course directories: the tiny fixture project (no TensorFlow: proves the pipeline's
-notebooks work with nbgrader's cell matching, locking and hidden-test restoration) and a
-scratch copy of the real course (the committed notebooks, the hidden tests, the data; the
-training cells run their smoke budget because nbgrader sets NBGRADER_EXECUTION). Each runs
-one ``nbgrader autograde`` for both submissions, shared by its tests. The real course's kernels
-round as a TensorFloat-32 GPU does (tests/tf32): a GPU-enabled Jupyter server grades the same.
+notebooks work with nbgrader's cell matching, locking and hidden-test restoration; the untouched
+release, the solution and a gamed solution) and a scratch copy of the real course (the committed
+solution, the hidden tests, the data; the training cells run their smoke budget because nbgrader
+sets NBGRADER_EXECUTION). Each runs one ``nbgrader autograde``, shared by its tests. The real
+course's kernel rounds as a TensorFloat-32 GPU does (tests/tf32): a GPU-enabled Jupyter server
+grades the same. (The real untouched release is graded 0/9 by resnet-signs grade in
+tests/grading/test_variants.py; under nbgrader here it cost make test half a minute.)
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def course_grades(tmp_path_factory, tf32):
         course,
         "residual_networks",
         "Residual_Networks",
-        {"untouched": ROOT / "assignments" / NOTEBOOK, "solved": ROOT / "solutions" / NOTEBOOK},
+        {"solved": ROOT / "solutions" / NOTEBOOK},
         env=tf32.environment(nbgrader_env(course), log=log),
     )
     return {**grades, "tf32_processes": tf32.installed_pids(log)}
@@ -82,12 +84,7 @@ def test_hidden_tests_stripped_from_the_release_run_at_grading(tiny_grades):
 
 
 @pytest.mark.slow
-def test_untouched_student_release_scores_zero_of_nine(course_grades):
-    assert course_grades["untouched"] == {"score": 0, "max_score": 9, "cells": dict.fromkeys(TEST_CELLS, 0)}
-
-
-@pytest.mark.slow
 def test_committed_solution_scores_nine_of_nine_in_kernels_that_round_to_tf32(course_grades):
     assert course_grades["solved"] == {"score": 9, "max_score": 9, "cells": dict.fromkeys(TEST_CELLS, 1)}
-    # a kernel per notebook rounded (tests/checks/test_tf32.py: it bites)
-    assert len(course_grades["tf32_processes"]) >= 2
+    # the notebook's kernel rounded (tests/checks/test_tf32.py: it bites)
+    assert len(course_grades["tf32_processes"]) >= 1

@@ -43,6 +43,7 @@ from resnet_signs.grading import devices, wire
 from resnet_signs.grading.course import Course, TestCell
 from resnet_signs.grading.hidden import KINDS
 from resnet_signs.grading.judge import InProcess, JudgingFailed
+from resnet_signs.grading.model import exit_text
 from resnet_signs.grading.plan import TestRequest
 
 #: Time one test's judging may take (a correct submission's takes well under a second each).
@@ -280,7 +281,7 @@ class JudgingProcess:
                         raise RuntimeError("the judging process sent an overlong reply")
                     continue
             if self._proc.poll() is not None:
-                how = _ended(self._proc.returncode)
+                how = exit_text(self._proc.returncode)
                 self.close()
                 raise JudgingFailed("crash", how=how)
             if self._rss() > limit:
@@ -309,13 +310,6 @@ class JudgingProcess:
             return 0
 
 
-def _ended(returncode: int | None) -> str:
-    if returncode is not None and returncode < 0:
-        try:
-            return f"killed by {signal.Signals(-returncode).name}"
-        except ValueError:
-            return f"killed by signal {-returncode}"
-    return f"exit status {returncode}"
 
 
 _shared: JudgingProcess | None = None

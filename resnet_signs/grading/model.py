@@ -9,6 +9,7 @@ to the reports: :class:`SubmissionGrade` crosses worker processes pickled and is
 
 from __future__ import annotations
 
+import signal
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
@@ -214,3 +215,13 @@ class SubmissionGrade:
                            for i in wire.items(data.get("skipped_cells", []), "skipped_cells", 1 << 16)],
             notes=[wire.text(n, "a note") for n in wire.items(data.get("notes", []), "notes", 256)],
         )
+
+
+def exit_text(returncode: int | None) -> str:
+    """How a child process ended, for a message: "killed by SIGKILL", "exit status 1"."""
+    if returncode is not None and returncode < 0:
+        try:
+            return f"killed by {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exit status {returncode}"

@@ -38,7 +38,7 @@ from typing import TextIO
 from resnet_signs import paths
 from resnet_signs.errors import CourseError, UsageError
 from resnet_signs.grading.jobs import DEFAULT_GRADER
-from resnet_signs.grading.model import Limits
+from resnet_signs.grading.model import Limits, exit_text
 from resnet_signs.hub import inbound
 from resnet_signs.hub.records import Done, GradeReply, GradeRequest, Outcome, Ready, RecordError
 
@@ -185,13 +185,7 @@ class Worker:
         self.proc = None
 
     def _exit(self) -> str:
-        code = self.proc.wait() if self.proc else None
-        if code is not None and code < 0:
-            try:
-                return f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                return f"killed by signal {-code}"
-        return f"exit status {code}"
+        return exit_text(self.proc.wait() if self.proc else None)
 
     def _line(self, deadline: float) -> str | None:
         """The worker's next line: ``None`` at the deadline, ``""`` when it closed its output."""

@@ -39,9 +39,14 @@ $(DATA) &: FORCE | $(STAMP)
 
 FORCE:
 
+# Two pytest-xdist processes, each taking whole test modules (their shared fixtures stay in one process;
+# the slow modules first, tests/conftest.py):
+# much of the suite waits on subprocesses, kernels and a browser, so two keep both cores busy.
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP) $(DATA) browser-deps sandbox-deps fonts-deps hub-deps
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its own).
 # Installed from the system package manager when missing; without apt the browser tests skip, saying so.

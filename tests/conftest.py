@@ -28,6 +28,26 @@ def _load_tf32_emulation():
     return sys.modules["tf32_emulation"]
 
 
+def pytest_collection_modifyitems(items):
+    """Modules with a slow test first (otherwise in their order): ``make test`` hands whole modules to
+    two pytest-xdist workers (``--dist loadfile --no-loadscope-reorder``), and a long module started
+    last would leave one worker idle at the end."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """Every test leaves ``os.environ`` as it found it, whatever the code it runs exported (the CLI's
+    ``--data-dir`` sets RESNET_SIGNS_DATA for its child processes): with tests spread over pytest-xdist
+    workers, a leak would reach whichever module that worker runs next."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 @pytest.fixture(scope="session")
 def tf32():
     """The TensorFloat-32 emulation module (tests/tf32/tf32_emulation.py): ``tf32.installed()`` rounds as an

@@ -44,6 +44,27 @@ def test_rounding_keeps_ten_mantissa_bits_ties_to_even(tf32):
     np.testing.assert_array_equal(rounded, np.float32([1.0, 1 + 2 * ulp, 1 + ulp, -(1 + ulp), 3.140625]))
 
 
+def test_gradients_pass_the_rounding_as_on_a_gpu(tf32):
+    # The notebook's gradient-norm cell and its training ran without gradients under the emulation.
+    import keras
+    import tensorflow as tf
+
+    layer = keras.layers.Conv2D(2, 3, kernel_initializer=keras.initializers.GlorotUniform(seed=0))
+    x = tf.constant(np.random.default_rng(0).random((1, 5, 5, 3), "float32"))
+
+    def kernel_gradient():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x) ** 2)
+        return tape.gradient(loss, layer.kernel.value)
+
+    plain = kernel_gradient().numpy()
+    with tf32.installed():
+        rounded = kernel_gradient()
+    assert rounded is not None
+    np.testing.assert_allclose(rounded.numpy(), plain, rtol=1e-2)
+    assert not np.array_equal(rounded.numpy(), plain)  # computed from the rounded inputs
+
+
 @pytest.mark.parametrize("block", sorted(PUBLIC_BLOCK_CASES))
 def test_the_emulation_bites_where_the_checks_do_not_pin_the_cpu(tf32, block):
     assert _hint(block, exact=False) is None  # plain float32 on this CPU

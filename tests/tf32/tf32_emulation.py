@@ -26,17 +26,27 @@ _ORIGINALS: dict = {}
 
 
 def round_to_tf32(x):
-    """``x`` with its float32 values rounded to TF32's 10-bit mantissa (other dtypes unchanged)."""
+    """``x`` with its float32 values rounded to TF32's 10-bit mantissa (other dtypes unchanged).
+
+    The gradient passes through unchanged, as on a GPU, where the rounding happens inside the kernel:
+    a bitcast has no gradient, and without this a network's kernels would get none (training and
+    the notebook's gradient-norm cell would fail only under the emulation).
+    """
     import tensorflow as tf
 
     x = tf.convert_to_tensor(x)
     if x.dtype != tf.float32:
         return x
-    bits = tf.bitcast(x, tf.int32)
-    kept_lsb = tf.bitwise.bitwise_and(tf.bitwise.right_shift(bits, DROPPED_BITS), 1)
-    half = (1 << (DROPPED_BITS - 1)) - 1
-    rounded = tf.bitwise.bitwise_and(bits + half + kept_lsb, ~((1 << DROPPED_BITS) - 1))
-    return tf.bitcast(rounded, tf.float32)
+
+    @tf.custom_gradient
+    def rounded(values):
+        bits = tf.bitcast(values, tf.int32)
+        kept_lsb = tf.bitwise.bitwise_and(tf.bitwise.right_shift(bits, DROPPED_BITS), 1)
+        half = (1 << (DROPPED_BITS - 1)) - 1
+        bits = tf.bitwise.bitwise_and(bits + half + kept_lsb, ~((1 << DROPPED_BITS) - 1))
+        return tf.bitcast(bits, tf.float32), lambda upstream: upstream
+
+    return rounded(x)
 
 
 def _placed_on_cpu(probe) -> bool:

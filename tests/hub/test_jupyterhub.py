@@ -52,6 +52,8 @@ OUTPUT = paths.PROJECT_ROOT / "tests" / "output" / "hub"
 #: public check of convolutional_block shows a hint.
 STUDENTS = {"right": "solution", "wrong": "conv-shortcut-wrong-stride"}
 WAIT_MS = 180_000
+#: Opening the Nbgrader menu: tries, and how long each waits for the item to show.
+MENU_TRIES, MENU_WAIT_MS = 6, 10_000
 
 
 def complete(notebook: Path, sample: str, owner: machine.User) -> None:
@@ -139,9 +141,25 @@ def login(browser, site: Site, user: machine.User):
 
 
 def open_panel(page, item: str) -> None:
-    """Nbgrader menu → ``item`` (Assignment List, Course List, Formgrader)."""
-    page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
-    page.locator("#jp-mainmenu-nbgrader").get_by_text(item, exact=True).click()
+    """Nbgrader menu → ``item`` (Assignment List, Course List, Formgrader).
+
+    A click on the menu bar toggles the menu: on a busy machine it can land while the menu is still
+    open or still closing (an Escape not yet handled), and the item never shows. So the menu is
+    opened only while the item is hidden, and again until the item shows.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    entry = page.locator("#jp-mainmenu-nbgrader").get_by_text(item, exact=True)
+    for _ in range(MENU_TRIES):
+        if not entry.is_visible():
+            page.get_by_role("menuitem", name="Nbgrader", exact=True).click()
+        try:
+            entry.wait_for(state="visible", timeout=MENU_WAIT_MS)
+        except PlaywrightTimeout:
+            continue
+        entry.click()
+        return
+    raise AssertionError(f"the Nbgrader menu did not show {item!r} in {MENU_TRIES} tries")
 
 
 def formgrader_action(panel, column: str) -> str:

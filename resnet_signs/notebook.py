@@ -48,8 +48,9 @@ QUICK_ENV = paths.QUICK_ENV
 FULL_BUDGET: dict = {"epoch_log": True}
 #: A smoke run of seconds: two small steps and a quick BatchNorm re-estimation, enough to prove
 #: that the training code runs end to end (nbgrader must not spend minutes per submission).
+#: Eagerly: compiling the training step would take most of the run.
 SMOKE_BUDGET: dict = {"epochs": 1, "max_steps_per_epoch": 2, "batch_size": 8, "bn_reestimation_images": 16,
-                      "epoch_log": True}
+                      "run_eagerly": True, "epoch_log": True}
 
 
 @dataclass(frozen=True)

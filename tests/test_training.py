@@ -35,6 +35,7 @@ def test_unknown_key_is_named_with_the_valid_ones():
         ({"bn_reestimation": "sometimes"}, "bn_reestimation must be one of every_epoch, final, off, got 'sometimes'"),
         ({"max_steps_per_epoch": 0}, "max_steps_per_epoch must be a positive integer or None, got 0"),
         ({"seed": "0"}, "seed must be an integer or None, got '0'"),
+        ({"run_eagerly": "yes"}, "run_eagerly must be True or False, got 'yes'"),
     ],
 )
 def test_bad_values_say_what_is_allowed(setting, message):
@@ -126,6 +127,18 @@ def test_train_returns_per_epoch_history(tiny_data):
     assert all(0.0 <= a <= 1.0 for a in history.history["accuracy"] + history.history["val_accuracy"])
     assert len(history.epoch_time_s) == 2 and history.wall_time_s >= sum(history.epoch_time_s) > 0
     assert history.config.max_steps_per_epoch == 2
+
+
+def test_run_eagerly_trains_the_same_without_compiling(tiny_data):
+    # The smoke budget's setting: the same numbers, no compiled training step.
+    from resnet_signs.training import train
+
+    histories = []
+    for eagerly in (False, True):
+        model = tiny_model()
+        histories.append(train(model, tiny_data, **TINY, run_eagerly=eagerly).history)
+        assert model.run_eagerly is eagerly
+    np.testing.assert_allclose(histories[1]["loss"], histories[0]["loss"], rtol=1e-4)
 
 
 def test_train_without_test_data_has_no_val_curves(tiny_data):
@@ -278,7 +291,7 @@ def test_cli_trains_reference_resnet50_and_writes_what_it_claims(monkeypatch, ti
     out = tmp_path / "models" / "resnet50_signs.keras"
     argv = ["--data-dir", str(tiny_h5), "--out", str(out), "--epochs", "1", "--batch-size", "4",
             "--max-steps-per-epoch", "2", "--bn-reestimation-images", "8", "--verbose", "0",
-            "--validation-per-class", "1"]
+            "--validation-per-class", "1", "--run-eagerly"]
     assert cli(monkeypatch, "train", *argv) == 0
 
     metrics = json.loads(out.with_suffix(".metrics.json").read_text())
@@ -303,6 +316,7 @@ def test_cli_trains_reference_resnet50_and_writes_what_it_claims(monkeypatch, ti
     accuracies = history["accuracy"] + history["val_accuracy"] + [metrics["final"]["test_accuracy"]]
     assert all(0.0 <= a <= 1.0 for a in accuracies)
     assert metrics["config"]["max_steps_per_epoch"] == 2 and metrics["versions"]["keras"] == keras.__version__
+    assert metrics["config"]["run_eagerly"] is True
     assert out.with_suffix(".png").stat().st_size > 1000
 
     # The saved file is the model that was evaluated: same test accuracy and loss when loaded back.

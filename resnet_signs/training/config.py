@@ -47,6 +47,8 @@ class TrainConfig:
     seed: int | None = _setting(0, "seed of weights-independent randomness: shuffling, augmentation (None = random)")
     verbose: int = _setting(0, "Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch")
     epoch_log: bool = _setting(False, "print one line per epoch (time, loss, accuracy) in the notebook's language")
+    run_eagerly: bool = _setting(False, "run every step eagerly instead of compiling it: faster for a few steps "
+                                        "(smoke runs spend most of their time compiling), far slower for a real run")
 
     def __post_init__(self) -> None:
         positive_ints = ("epochs", "batch_size")
@@ -72,6 +74,8 @@ class TrainConfig:
             raise UsageError(
                 f"bn_reestimation must be one of {', '.join(BN_REESTIMATION_CHOICES)}, got {self.bn_reestimation!r}"
             )
+        if not isinstance(self.run_eagerly, bool):
+            raise UsageError(f"run_eagerly must be True or False, got {self.run_eagerly!r}")
         if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int)):
             raise UsageError(f"seed must be an integer or None, got {self.seed!r}")
 

@@ -107,7 +107,9 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
             "off"), ``bn_reestimation_images``, ``max_steps_per_epoch``, ``seed``,
             ``verbose`` (Keras's own output), ``epoch_log`` (one line per epoch in the
             notebook's language, after validation). A smoke run (the notebook under nbgrader) is e.g.
-            ``epochs=1, max_steps_per_epoch=2, batch_size=8, bn_reestimation_images=16``.
+            ``epochs=1, max_steps_per_epoch=2, batch_size=8, bn_reestimation_images=16, run_eagerly=True``
+            (compiling ResNet-50's training step costs more than two steps: about 30 s of a 33 s smoke run
+            on 2 CPU cores, 11 s in all eagerly).
             Unknown keys raise ``UsageError`` naming the key.
 
     Returns:
@@ -140,6 +142,7 @@ def train(model: keras.Model, data, **config: Any) -> keras.callbacks.History:
         optimizer=keras.optimizers.Adam(_schedule(cfg, steps_per_epoch)),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
         metrics=["accuracy"],
+        run_eagerly=cfg.run_eagerly,
     )
     # A fixed shuffled order: files often come sorted by class, and single-class batches
     # would give BN variances that miss the spread between classes.

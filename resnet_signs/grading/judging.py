@@ -310,8 +310,6 @@ class JudgingProcess:
             return 0
 
 
-
-
 _shared: JudgingProcess | None = None
 
 

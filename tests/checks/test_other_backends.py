@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -59,12 +60,19 @@ def reports(expected_file) -> dict:
         with log.open("w") as sink:  # a file, not a pipe: neither process can block on the other's output
             process = subprocess.Popen([sys.executable, "-m", "benchmarks.gpu", "--backends", backend, "--expected",
                                         str(expected_file), "--out", str(out), *args], cwd=ROOT,
-                                       env=_environment(**env), stdout=sink, stderr=subprocess.STDOUT, text=True)
+                                       env=_environment(**env), stdout=sink, stderr=subprocess.STDOUT, text=True,
+                                       start_new_session=True)  # a group: the script runs each backend in a child
         started[name] = (backend, process, out, log)
     found = {}
-    for name, (backend, process, out, log) in started.items():
-        assert process.wait(timeout=900) == 0, log.read_text()[-5000:]
-        found[name] = json.loads(out.read_text())["backends"][backend]
+    try:
+        for name, (backend, process, out, log) in started.items():
+            assert process.wait(timeout=900) == 0, log.read_text()[-5000:]
+            found[name] = json.loads(out.read_text())["backends"][backend]
+    finally:  # one run failed: the other, and the backend child it started, must not outlive the test
+        for _, process, _, _ in started.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     return found
 
 
